@@ -1,0 +1,35 @@
+# One static library per module (DESIGN.md). Headers live in include/galfriday/<module>/,
+# sources in src/<module>/; a module lists the modules it depends on, which must be lower.
+
+set(GF_COMPILE_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wconversion
+                        -Wno-sign-conversion)
+if(GF_WERROR)
+  list(APPEND GF_COMPILE_WARNINGS -Werror)
+endif()
+
+add_library(gf_options INTERFACE)
+target_compile_options(gf_options INTERFACE ${GF_COMPILE_WARNINGS})
+if(GF_SANITIZE)
+  target_compile_options(gf_options INTERFACE -fsanitize=address,undefined
+                                              -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(gf_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+# gf_module(NAME SOURCES files... DEPS targets... PRIVATE_DEPS targets...)
+function(gf_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(gf_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(gf_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include)
+  target_link_libraries(gf_${name} PUBLIC gf_options ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+endfunction()
+
+# gf_test(NAME SOURCES files... DEPS targets...) — one GoogleTest binary registered with CTest.
+function(gf_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    GF_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    GF_SAMPLES_DIR="${PROJECT_SOURCE_DIR}/../shared/kraken/samples")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+endfunction()

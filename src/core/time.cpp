@@ -1,0 +1,111 @@
+#include "galfriday/core/time.hpp"
+
+#include <cstdio>
+
+namespace galfriday {
+namespace {
+
+constexpr int64_t kNanosPerSecond = 1'000'000'000;
+
+bool read_digits(std::string_view text, size_t& pos, size_t count, int& out) {
+  if (pos + count > text.size()) return false;
+  int value = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const char c = text[pos + i];
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  pos += count;
+  out = value;
+  return true;
+}
+
+bool expect(std::string_view text, size_t& pos, char c) {
+  if (pos >= text.size() || text[pos] != c) return false;
+  ++pos;
+  return true;
+}
+
+}  // namespace
+
+std::string format_iso8601(Timestamp ts) {
+  using namespace std::chrono;
+  const auto day = floor<days>(ts);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{floor<nanoseconds>(ts - day)};
+  char buffer[64];
+  int length = std::snprintf(buffer, sizeof(buffer), "%04d-%02u-%02uT%02d:%02d:%02d",
+                             static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                             static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                             static_cast<int>(hms.minutes().count()),
+                             static_cast<int>(hms.seconds().count()));
+  int64_t fraction = hms.subseconds().count();
+  if (fraction != 0) {
+    int digits = 9;
+    while (fraction % 10 == 0) {
+      fraction /= 10;
+      --digits;
+    }
+    length += std::snprintf(buffer + length, sizeof(buffer) - static_cast<size_t>(length), ".%0*lld",
+                            digits, static_cast<long long>(fraction));
+  }
+  std::string out(buffer, static_cast<size_t>(length));
+  out += 'Z';
+  return out;
+}
+
+Result<Timestamp> parse_iso8601(std::string_view text) {
+  using namespace std::chrono;
+  auto bad = [&] {
+    return invalid_argument("'" + std::string(text.substr(0, 64)) +
+                            "' is not an RFC 3339 timestamp (expected 2024-01-31T12:00:00Z)");
+  };
+  size_t pos = 0;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (!read_digits(text, pos, 4, y) || !expect(text, pos, '-') || !read_digits(text, pos, 2, mo) ||
+      !expect(text, pos, '-') || !read_digits(text, pos, 2, d)) {
+    return bad();
+  }
+  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ')) return bad();
+  ++pos;
+  if (!read_digits(text, pos, 2, h) || !expect(text, pos, ':') || !read_digits(text, pos, 2, mi) ||
+      !expect(text, pos, ':') || !read_digits(text, pos, 2, s)) {
+    return bad();
+  }
+  int64_t nanos = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (digits < 9) {
+        nanos = nanos * 10 + (text[pos] - '0');
+        ++digits;
+      }
+      ++pos;
+    }
+    if (digits == 0) return bad();
+    for (; digits < 9; ++digits) nanos *= 10;
+  }
+  int64_t offset_seconds = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    const int sign = text[pos] == '-' ? -1 : 1;
+    ++pos;
+    int oh = 0, om = 0;
+    if (!read_digits(text, pos, 2, oh) || !expect(text, pos, ':') || !read_digits(text, pos, 2, om)) {
+      return bad();
+    }
+    offset_seconds = sign * (oh * 3600 + om * 60);
+  } else {
+    return bad();
+  }
+  if (pos != text.size()) return bad();
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return bad();
+  const int64_t seconds = sys_days{ymd}.time_since_epoch().count() * 86400 + h * 3600 + mi * 60 + s -
+                          offset_seconds;
+  return timestamp_from_nanos(seconds * kNanosPerSecond + nanos);
+}
+
+}  // namespace galfriday
