@@ -1,5 +1,6 @@
 #include "galfriday/core/fixed_point.hpp"
 
+#include <cmath>
 #include <limits>
 
 namespace galfriday {
@@ -173,19 +174,40 @@ int64_t divide_rounded(Int128 numerator, Int128 denominator, Rounding rounding) 
 
 }  // namespace fixed_point_detail
 
-Quantity quantity_for(Money amount, Price price, int precision, Rounding rounding) {
+int64_t percent_to_ppm(double percent) { return std::llround(percent * 10'000.0); }
+
+namespace {
+
+// numerator_value / denominator_value at `precision`, for values given as raw and precision.
+int64_t divide_values(int64_t numerator_raw, int numerator_precision, int64_t denominator_raw,
+                      int denominator_precision, int precision, Rounding rounding) {
   using namespace fixed_point_detail;
-  if (!price.is_positive()) throw std::invalid_argument("quantity_for: price must be positive");
-  // amount/10^a ÷ price/10^p = result/10^precision  =>  result = amount·10^(precision+p-a)/price
-  const int shift = precision + price.precision() - amount.precision();
-  Int128 numerator = amount.raw();
-  Int128 denominator = price.raw();
+  // n/10^a ÷ d/10^b = r/10^p  =>  r = n·10^(p+b-a) / d
+  const int shift = precision + denominator_precision - numerator_precision;
+  Int128 numerator = numerator_raw;
+  Int128 denominator = denominator_raw;
   if (shift >= 0) {
     numerator *= pow10(shift);
   } else {
     denominator *= pow10(-shift);
   }
-  return Quantity::from_raw(divide_rounded(numerator, denominator, rounding), precision);
+  return divide_rounded(numerator, denominator, rounding);
+}
+
+}  // namespace
+
+Price price_for(Money amount, Quantity qty, int precision, Rounding rounding) {
+  if (!qty.is_positive()) throw std::invalid_argument("price_for: quantity must be positive");
+  return Price::from_raw(divide_values(amount.raw(), amount.precision(), qty.raw(), qty.precision(),
+                                       precision, rounding),
+                         precision);
+}
+
+Quantity quantity_for(Money amount, Price price, int precision, Rounding rounding) {
+  if (!price.is_positive()) throw std::invalid_argument("quantity_for: price must be positive");
+  return Quantity::from_raw(divide_values(amount.raw(), amount.precision(), price.raw(),
+                                          price.precision(), precision, rounding),
+                            precision);
 }
 
 }  // namespace galfriday

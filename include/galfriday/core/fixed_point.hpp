@@ -182,6 +182,17 @@ inline Money notional(Price price, Quantity quantity, int precision, Rounding ro
 // Throws std::invalid_argument when price is not positive.
 Quantity quantity_for(Money amount, Price price, int precision, Rounding rounding);
 
+inline constexpr int64_t kPartsPerMillion = 1'000'000;
+
+// A configured percentage (2.5 means 2.5 %) as parts per million, so percentages of money are
+// applied exactly with FixedPoint::scaled(ppm, kPartsPerMillion, ...). Exact for percentages
+// written with up to four decimals.
+int64_t percent_to_ppm(double percent);
+
+// amount / qty: the price per unit that `amount` paid for `qty` (average fill prices),
+// rounded to `precision`. Throws std::invalid_argument when qty is not positive.
+Price price_for(Money amount, Quantity qty, int precision, Rounding rounding);
+
 // a / b as a double, for ratios in reports and risk checks (never for money itself).
 template <typename TagA, typename TagB>
 double ratio(FixedPoint<TagA> a, FixedPoint<TagB> b) {

@@ -1,0 +1,88 @@
+#pragma once
+// SimulatedExchange: the execution handler for backtest and paper trading. Orders placed
+// while a bar is processed fill against the following bars of their pair, never the bar that
+// produced the signal:
+//  - market orders at the next open, moved against us by the slippage model;
+//  - buy limits when the low reaches the limit, at min(open, limit) (maker when resting);
+//  - each bar fills at most fill_liquidity_ratio of its volume; the rest waits for later bars;
+//  - after an entry fills, a stop-loss and a take-profit protect the position as
+//    one-cancels-other; when both are touched in one bar the stop wins (the pessimistic
+//    reading of a bar);
+//  - Kraken maker/taker fees in the quote currency, rounded up to the cost precision.
+// It emits the same ExecutionReportEvents as the live handler. Engine thread only.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "galfriday/bus/pubsub.hpp"
+#include "galfriday/config/config.hpp"
+#include "galfriday/market/instrument.hpp"
+
+namespace galfriday {
+
+class SimulatedExchange {
+ public:
+  // Limit entries not filled within this many bars are cancelled.
+  static constexpr int kLimitEntryTimeoutBars = 3;
+
+  SimulatedExchange(const config::ExecutionConfig& config, const InstrumentRegistry& instruments);
+
+  void attach(PubSubManager& bus);
+
+  void on_approved(const TradeSignalApprovedEvent& signal);
+  void on_close(const ClosePositionCommand& command);
+  void on_bar(const MarketDataOHLCVEvent& bar);
+  void on_state(const SystemStateEvent& state);
+
+  size_t open_orders() const;
+  Quantity held(const InstrumentId& id) const;
+
+ private:
+  struct Order {
+    ClientOrderId id;
+    ExchangeOrderId exchange_id;
+    InstrumentId instrument;
+    std::optional<SignalId> signal;
+    OrderPurpose purpose = OrderPurpose::kEntry;
+    OrderType type = OrderType::kMarket;
+    Side side = Side::kBuy;
+    Quantity qty;
+    Quantity filled;
+    Money filled_value;  // Σ price × qty, for the average fill price
+    std::optional<Price> limit;
+    std::optional<Price> stop;
+    bool triggered = false;  // a stop that fired and now fills as a market order
+    int bars_seen = 0;
+    OrderStatus status = OrderStatus::kNew;
+  };
+  struct Protection {
+    std::optional<Price> stop_loss;
+    std::optional<Price> take_profit;
+  };
+
+  Order& add_order(Order order);
+  void process_order(Order& order, const MarketDataOHLCVEvent& bar, const InstrumentSpec& spec,
+                     Quantity& liquidity);
+  void fill(Order& order, Price price, Quantity qty, Liquidity liquidity, const InstrumentSpec& spec,
+            Timestamp when);
+  void cancel(Order& order, const std::string& reason);
+  void protect(const InstrumentId& id, const std::optional<SignalId>& signal);
+  void cancel_protection(const InstrumentId& id, const std::string& reason);
+  void publish_report(const Order& order, std::optional<Fill> last_fill, std::string message,
+                      Timestamp when);
+  Price slipped(Price price, Side side, const InstrumentSpec& spec) const;
+
+  config::ExecutionConfig config_;
+  const InstrumentRegistry& instruments_;
+  PubSubManager* bus_ = nullptr;
+  std::vector<Order> orders_;  // active orders, in placement order
+  std::map<InstrumentId, Quantity> held_;
+  std::map<InstrumentId, Protection> protection_;
+  Timestamp now_{};
+  uint64_t next_order_ = 1;
+  uint64_t next_trade_ = 1;
+};
+
+}  // namespace galfriday

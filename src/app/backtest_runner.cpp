@@ -1,0 +1,143 @@
+#include "galfriday/app/backtest_runner.hpp"
+
+#include <fstream>
+
+#include "galfriday/app/pipeline.hpp"
+#include "galfriday/backtest/bar_replay.hpp"
+#include "galfriday/core/scheduler.hpp"
+
+namespace galfriday::app {
+
+Result<std::vector<BacktestInput>> resolve_data_arguments(const config::Config& config,
+                                                          const std::vector<std::string>& arguments,
+                                                          Duration default_interval) {
+  std::vector<BacktestInput> inputs;
+  for (const std::string& argument : arguments) {
+    const auto equals = argument.find('=');
+    if (equals != std::string::npos) {
+      const std::string symbol = argument.substr(0, equals);
+      if (config.find_pair(symbol) == nullptr) {
+        return invalid_argument("--data " + argument + ": pair " + symbol + " is not in the config's pairs");
+      }
+      inputs.push_back({InstrumentId(symbol), argument.substr(equals + 1), default_interval});
+      continue;
+    }
+    const auto name = parse_kraken_csv_name(argument);
+    if (!name) {
+      return invalid_argument("--data " + argument +
+                              ": cannot tell the pair from the file name; name it <ALTNAME>_<minutes>.csv "
+                              "(e.g. XBTUSD_1.csv) or pass SYMBOL=FILE (e.g. BTC/USD=" + argument + ")");
+    }
+    const config::PairConfig* pair = nullptr;
+    for (const auto& candidate : config.pairs) {
+      if (candidate.altname == name->altname) pair = &candidate;
+    }
+    if (pair == nullptr) {
+      return invalid_argument("--data " + argument + ": no configured pair has altname " + name->altname);
+    }
+    inputs.push_back({InstrumentId(pair->symbol), argument, std::chrono::minutes(name->interval_minutes)});
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    for (size_t j = i + 1; j < inputs.size(); ++j) {
+      if (inputs[i].instrument == inputs[j].instrument) {
+        return invalid_argument("--data: two files for " + inputs[i].instrument.str());
+      }
+    }
+  }
+  if (inputs.empty()) return invalid_argument("no --data files given");
+  return inputs;
+}
+
+Result<BacktestOutcome> run_backtest(const config::Config& config, const std::vector<BacktestInput>& inputs) {
+  auto instruments = build_instruments(config);
+  if (!instruments) return instruments.status();
+  std::vector<OhlcvtCsvReader> readers;
+  for (const BacktestInput& input : inputs) {
+    const InstrumentSpec* spec = instruments->find(input.instrument);
+    if (spec == nullptr) return invalid_argument("no configured pair " + input.instrument.str());
+    auto reader = OhlcvtCsvReader::open(input.file, *spec, input.interval);
+    if (!reader) return reader.status();
+    readers.push_back(std::move(*reader));
+  }
+  auto replay = backtest::BarReplay::open(std::move(readers));
+  if (!replay) return replay.status();
+
+  SimulatedClock clock;
+  Scheduler scheduler(clock);
+  PubSubManager bus(clock);
+  auto pipeline = Pipeline::create(config, *instruments, clock, bus);
+  if (!pipeline) return pipeline.status();
+
+  BacktestOutcome outcome;
+  int64_t bars = 0;
+  while (true) {
+    auto bar = replay->next();
+    if (!bar) return bar.status();
+    if (!*bar) break;
+    const Timestamp close_time = (*bar)->meta.ts_event;
+    // Time moves to the bar's close (its values are known then), firing any timers due.
+    scheduler.advance_to(clock, close_time);
+    bus.publish(std::move(**bar));
+    bus.run_until_idle();
+    ++bars;
+    const Money equity = (*pipeline)->portfolio().equity();
+    if (!outcome.equity_curve.empty() && outcome.equity_curve.back().time == close_time) {
+      outcome.equity_curve.back().equity = equity;
+    } else {
+      outcome.equity_curve.push_back({close_time, equity});
+    }
+  }
+  if (bars == 0) return invalid_argument("the data files hold no bars");
+
+  const auto& portfolio = (*pipeline)->portfolio();
+  outcome.final_state = portfolio.state();
+  outcome.trades = portfolio.closed_trades();
+  outcome.summary = backtest::summarize(outcome.equity_curve, outcome.final_state, outcome.trades);
+  outcome.summary.bars = bars;
+  outcome.summary.signals_proposed = (*pipeline)->strategy().proposals();
+  outcome.summary.signals_approved = (*pipeline)->risk().approved();
+  outcome.summary.signals_rejected = (*pipeline)->risk().rejected();
+  for (const auto& [reason, count] : (*pipeline)->risk().rejections_by_reason()) {
+    outcome.summary.rejections_by_reason[std::string(to_string(reason))] = count;
+  }
+  outcome.events_dispatched = bus.dispatched();
+  outcome.handler_failures = bus.handler_failures();
+  return outcome;
+}
+
+namespace {
+
+Status write_file_atomically(const std::filesystem::path& path, const std::string& content) {
+  const std::filesystem::path temporary = path.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc | std::ios::binary);
+    if (!out) return permission_denied("cannot write " + temporary.string());
+    out << content;
+    out.close();
+    if (!out) return data_loss("writing " + temporary.string() + " failed (disk full?)");
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) return data_loss("cannot rename " + temporary.string() + ": " + ec.message());
+  return Status::ok();
+}
+
+}  // namespace
+
+Status write_backtest_report(const BacktestOutcome& outcome, const std::filesystem::path& directory,
+                             const std::string& currency) {
+  std::error_code ec;
+  std::filesystem::create_directories(directory, ec);
+  if (ec) return permission_denied("cannot create report directory " + directory.string() + ": " + ec.message());
+  std::string equity = "time,equity\n";
+  for (const auto& point : outcome.equity_curve) {
+    equity += format_iso8601(point.time) + "," + point.equity.to_string() + "\n";
+  }
+  GF_RETURN_IF_ERROR(write_file_atomically(directory / "summary.txt", backtest::format_summary(outcome.summary, currency)));
+  GF_RETURN_IF_ERROR(write_file_atomically(directory / "summary.json", backtest::summary_to_json(outcome.summary, currency)));
+  GF_RETURN_IF_ERROR(write_file_atomically(directory / "trades.csv", backtest::trades_to_csv(outcome.trades)));
+  GF_RETURN_IF_ERROR(write_file_atomically(directory / "equity.csv", equity));
+  return Status::ok();
+}
+
+}  // namespace galfriday::app

@@ -1,0 +1,255 @@
+#include "galfriday/execution/simulated_exchange.hpp"
+
+#include <algorithm>
+
+namespace galfriday {
+namespace {
+// Average fill prices carry a few more decimals than the pair's prices, as Kraken's do.
+constexpr int kAveragePriceExtraDecimals = 4;
+}  // namespace
+
+SimulatedExchange::SimulatedExchange(const config::ExecutionConfig& config, const InstrumentRegistry& instruments)
+    : config_(config), instruments_(instruments) {}
+
+void SimulatedExchange::attach(PubSubManager& bus) {
+  bus_ = &bus;
+  // Subscribed before the rest of the pipeline, so fills of a bar precede its features.
+  bus.subscribe<MarketDataOHLCVEvent>([this](const MarketDataOHLCVEvent& e) { on_bar(e); }, "sim_exchange.bar");
+  bus.subscribe<TradeSignalApprovedEvent>([this](const TradeSignalApprovedEvent& e) { on_approved(e); },
+                                          "sim_exchange.approved");
+  bus.subscribe<ClosePositionCommand>([this](const ClosePositionCommand& e) { on_close(e); }, "sim_exchange.close");
+  bus.subscribe<SystemStateEvent>([this](const SystemStateEvent& e) { on_state(e); }, "sim_exchange.state");
+}
+
+size_t SimulatedExchange::open_orders() const { return orders_.size(); }
+
+Quantity SimulatedExchange::held(const InstrumentId& id) const {
+  const auto it = held_.find(id);
+  return it == held_.end() ? Quantity{} : it->second;
+}
+
+SimulatedExchange::Order& SimulatedExchange::add_order(Order order) {
+  order.exchange_id = ExchangeOrderId("SIM-O" + std::to_string(next_order_++));
+  order.filled = Quantity::from_raw(0, order.qty.precision());
+  orders_.push_back(std::move(order));
+  Order& added = orders_.back();
+  publish_report(added, std::nullopt, "", now_);
+  return added;
+}
+
+void SimulatedExchange::on_approved(const TradeSignalApprovedEvent& signal) {
+  if (signal.meta.ts_event > now_) now_ = signal.meta.ts_event;
+  Order order;
+  order.id = ClientOrderId("gf-" + signal.signal_id.str() + "-entry");
+  order.instrument = signal.instrument;
+  order.signal = signal.signal_id;
+  order.purpose = OrderPurpose::kEntry;
+  order.type = signal.order_type;
+  order.side = signal.side;
+  order.qty = signal.quantity;
+  order.limit = signal.limit_price;
+  protection_[signal.instrument] = Protection{signal.stop_loss, signal.take_profit};
+  add_order(std::move(order));
+}
+
+void SimulatedExchange::on_close(const ClosePositionCommand& command) {
+  if (command.meta.ts_event > now_) now_ = command.meta.ts_event;
+  // Entries still working for the pair are cancelled first: closing means flat.
+  for (Order& order : orders_) {
+    if (order.instrument == command.instrument && order.purpose == OrderPurpose::kEntry) {
+      cancel(order, "close requested: " + command.reason);
+    }
+  }
+  cancel_protection(command.instrument, "close requested");
+  protection_.erase(command.instrument);
+  std::erase_if(orders_, [](const Order& o) { return is_terminal(o.status); });
+  const Quantity position = held(command.instrument);
+  const Quantity qty = command.quantity ? std::min(*command.quantity, position) : position;
+  if (!qty.is_positive()) return;
+  Order order;
+  order.id = ClientOrderId("gf-exit-" + std::to_string(next_order_));
+  order.instrument = command.instrument;
+  order.purpose = OrderPurpose::kExit;
+  order.type = OrderType::kMarket;
+  order.side = Side::kSell;
+  order.qty = qty;
+  add_order(std::move(order));
+}
+
+void SimulatedExchange::on_state(const SystemStateEvent& state) {
+  if (state.state != SystemState::kHalted) return;
+  // New exposure stops with a halt; protective orders stay so positions remain guarded.
+  for (Order& order : orders_) {
+    if (order.purpose == OrderPurpose::kEntry) cancel(order, "halted: " + state.reason);
+  }
+  std::erase_if(orders_, [](const Order& o) { return is_terminal(o.status); });
+}
+
+void SimulatedExchange::on_bar(const MarketDataOHLCVEvent& bar) {
+  now_ = bar.bar_start;  // orders fill during this bar, after it opened
+  const InstrumentSpec* spec = instruments_.find(bar.instrument);
+  if (spec == nullptr) return;
+  Quantity liquidity = bar.volume.scaled(percent_to_ppm(config_.fill_liquidity_ratio * 100.0), kPartsPerMillion,
+                                         spec->qty_precision, Rounding::kTowardZero);
+  // Index loop: fills may add protective orders to the vector.
+  for (size_t i = 0; i < orders_.size(); ++i) {
+    if (orders_[i].instrument != bar.instrument || is_terminal(orders_[i].status)) continue;
+    process_order(orders_[i], bar, *spec, liquidity);
+  }
+  std::erase_if(orders_, [](const Order& o) { return is_terminal(o.status); });
+  now_ = bar.meta.ts_event;
+}
+
+void SimulatedExchange::process_order(Order& order, const MarketDataOHLCVEvent& bar, const InstrumentSpec& spec,
+                                      Quantity& liquidity) {
+  ++order.bars_seen;
+  const Quantity remaining = order.qty - order.filled;
+  std::optional<Price> price;
+  Liquidity side_of_book = Liquidity::kTaker;
+  bool market_like = order.type == OrderType::kMarket || order.triggered;
+  if (order.type == OrderType::kStopLoss && !order.triggered) {
+    const bool touched = order.side == Side::kSell ? bar.low <= *order.stop : bar.high >= *order.stop;
+    if (touched) {
+      order.triggered = true;
+      market_like = true;
+      // A gap through the stop fills at the open, not at the stop.
+      const Price trigger = order.side == Side::kSell ? std::min(bar.open, *order.stop) : std::max(bar.open, *order.stop);
+      price = slipped(trigger, order.side, spec);
+      cancel_protection(order.instrument, "one-cancels-other: stop-loss triggered");
+    }
+  } else if (market_like) {
+    price = slipped(bar.open, order.side, spec);
+  } else if (order.type == OrderType::kLimit || order.type == OrderType::kTakeProfit) {
+    const Price limit = *order.limit;
+    const bool reached = order.side == Side::kBuy ? bar.low <= limit : bar.high >= limit;
+    if (reached) {
+      const bool crosses_at_open = order.side == Side::kBuy ? bar.open <= limit : bar.open >= limit;
+      price = order.side == Side::kBuy ? std::min(bar.open, limit) : std::max(bar.open, limit);
+      side_of_book = crosses_at_open ? Liquidity::kTaker : Liquidity::kMaker;
+      if (order.type == OrderType::kTakeProfit) cancel_protection(order.instrument, "one-cancels-other: take-profit reached");
+    }
+  }
+  if (price) {
+    const Quantity qty = std::min(remaining, liquidity);
+    if (qty.is_positive()) {
+      liquidity -= qty;
+      fill(order, *price, qty, side_of_book, spec, bar.bar_start);
+    }
+  }
+  if (!is_terminal(order.status) && order.purpose == OrderPurpose::kEntry && order.type == OrderType::kLimit &&
+      order.bars_seen >= kLimitEntryTimeoutBars) {
+    cancel(order, "limit entry not filled within " + std::to_string(kLimitEntryTimeoutBars) + " bars");
+    if (order.filled.is_positive()) protect(order.instrument, order.signal);
+  }
+}
+
+Price SimulatedExchange::slipped(Price price, Side side, const InstrumentSpec& spec) const {
+  if (config_.slippage_model == config::SlippageModel::kNone) return price;
+  const int64_t ppm = percent_to_ppm(config_.slippage_pct);
+  // Always against us: buys pay more, sells receive less.
+  if (side == Side::kBuy) {
+    return spec.round_to_tick(price.scaled(kPartsPerMillion + ppm, kPartsPerMillion, spec.price_precision, Rounding::kCeiling),
+                              Rounding::kCeiling);
+  }
+  return spec.round_to_tick(price.scaled(kPartsPerMillion - ppm, kPartsPerMillion, spec.price_precision, Rounding::kFloor),
+                            Rounding::kFloor);
+}
+
+void SimulatedExchange::fill(Order& order, Price price, Quantity qty, Liquidity liquidity, const InstrumentSpec& spec,
+                             Timestamp when) {
+  const Money value = spec.cost(price, qty);
+  const double fee_pct = liquidity == Liquidity::kMaker ? config_.maker_fee_pct : config_.taker_fee_pct;
+  // fee = value × fee%, rounded up to the cost precision as Kraken charges it.
+  const Money fee = value.scaled(percent_to_ppm(fee_pct), kPartsPerMillion, spec.cost_precision,
+                                 Rounding::kAwayFromZero);
+  order.filled += qty;
+  order.filled_value += value;
+  order.status = order.filled == order.qty ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
+  Quantity& position = held_[order.instrument];
+  position = order.side == Side::kBuy ? position + qty : position - qty;
+  Fill last{TradeId("SIM-T" + std::to_string(next_trade_++)), price, qty, fee, spec.quote, liquidity};
+  publish_report(order, std::move(last), "", when);
+  if (order.purpose == OrderPurpose::kEntry && order.status == OrderStatus::kFilled) {
+    protect(order.instrument, order.signal);
+  }
+  if (order.purpose != OrderPurpose::kEntry && !held(order.instrument).is_positive()) {
+    cancel_protection(order.instrument, "position closed");
+    protection_.erase(order.instrument);
+  }
+}
+
+void SimulatedExchange::protect(const InstrumentId& id, const std::optional<SignalId>& signal) {
+  const auto it = protection_.find(id);
+  const Quantity position = held(id);
+  if (it == protection_.end() || !position.is_positive()) return;
+  const std::string prefix = "gf-" + (signal ? signal->str() : std::string("pos")) + "-";
+  if (it->second.stop_loss) {
+    Order stop;
+    stop.id = ClientOrderId(prefix + "sl");
+    stop.instrument = id;
+    stop.signal = signal;
+    stop.purpose = OrderPurpose::kStopLoss;
+    stop.type = OrderType::kStopLoss;
+    stop.side = Side::kSell;
+    stop.qty = position;
+    stop.stop = it->second.stop_loss;
+    add_order(std::move(stop));
+  }
+  if (it->second.take_profit) {
+    Order target;
+    target.id = ClientOrderId(prefix + "tp");
+    target.instrument = id;
+    target.signal = signal;
+    target.purpose = OrderPurpose::kTakeProfit;
+    target.type = OrderType::kTakeProfit;
+    target.side = Side::kSell;
+    target.qty = position;
+    target.limit = it->second.take_profit;
+    add_order(std::move(target));
+  }
+}
+
+void SimulatedExchange::cancel_protection(const InstrumentId& id, const std::string& reason) {
+  for (Order& order : orders_) {
+    if (order.instrument != id || is_terminal(order.status) || order.triggered) continue;
+    if (order.purpose == OrderPurpose::kStopLoss || order.purpose == OrderPurpose::kTakeProfit) {
+      // The order that triggered keeps working; only its sibling goes.
+      if (order.type == OrderType::kTakeProfit && order.filled.is_positive()) continue;
+      cancel(order, reason);
+    }
+  }
+}
+
+void SimulatedExchange::cancel(Order& order, const std::string& reason) {
+  if (is_terminal(order.status)) return;
+  order.status = OrderStatus::kCanceled;
+  publish_report(order, std::nullopt, reason, now_);
+}
+
+void SimulatedExchange::publish_report(const Order& order, std::optional<Fill> last_fill, std::string message,
+                                       Timestamp when) {
+  ExecutionReportEvent report;
+  report.meta.ts_event = when;
+  report.instrument = order.instrument;
+  report.client_order_id = order.id;
+  report.exchange_order_id = order.exchange_id;
+  report.signal_id = order.signal;
+  report.purpose = order.purpose;
+  report.status = order.status;
+  report.order_type = order.type;
+  report.side = order.side;
+  report.quantity_ordered = order.qty;
+  report.quantity_filled = order.filled;
+  if (order.filled.is_positive()) {
+    const InstrumentSpec* spec = instruments_.find(order.instrument);
+    const int precision = (spec ? spec->price_precision : 0) + kAveragePriceExtraDecimals;
+    report.average_fill_price = price_for(order.filled_value, order.filled, precision, Rounding::kHalfEven);
+  }
+  report.limit_price = order.limit;
+  report.stop_price = order.stop;
+  report.last_fill = std::move(last_fill);
+  report.message = std::move(message);
+  bus_->publish(std::move(report));
+}
+
+}  // namespace galfriday

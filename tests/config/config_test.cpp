@@ -1,0 +1,824 @@
+#include "galfriday/config/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace galfriday::config {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+const std::filesystem::path kExampleFile =
+    std::filesystem::path(GF_SOURCE_DIR) / "config" / "config.example.yaml";
+
+std::string all_messages(const std::vector<ConfigIssue>& issues) {
+  std::string out;
+  for (const auto& issue : issues) out += issue.to_string() + "\n";
+  return out;
+}
+
+// Loads text expected to be valid; fails the test with every issue otherwise.
+Config load_valid(std::string_view yaml) {
+  LoadResult result = load_config_text(yaml);
+  EXPECT_THAT(result.errors, IsEmpty()) << all_messages(result.errors);
+  EXPECT_THAT(result.warnings, IsEmpty()) << all_messages(result.warnings);
+  return result.config.value_or(Config{});
+}
+
+// The single error of text expected to have exactly one.
+ConfigIssue only_error(std::string_view yaml) {
+  LoadResult result = load_config_text(yaml);
+  EXPECT_FALSE(result.config.has_value());
+  EXPECT_EQ(result.errors.size(), 1u) << all_messages(result.errors);
+  return result.errors.empty() ? ConfigIssue{} : result.errors.front();
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// --- Defaults ----------------------------------------------------------------------------------
+
+TEST(ConfigDefaults, HaveKrakenPairsAtTheirExactPrecisions) {
+  const Config config = default_config();
+  ASSERT_EQ(config.pairs.size(), 2u);
+  const PairConfig& btc = config.pairs[0];
+  EXPECT_EQ(btc.symbol, "BTC/USD");
+  EXPECT_EQ(btc.altname, "XBTUSD");
+  EXPECT_EQ(btc.base, "BTC");
+  EXPECT_EQ(btc.quote, "USD");
+  EXPECT_EQ(btc.price_precision, 1);
+  EXPECT_EQ(btc.qty_precision, 8);
+  EXPECT_EQ(btc.cost_precision, 5);
+  EXPECT_EQ(btc.ordermin.to_string(), "0.00010000");
+  EXPECT_EQ(btc.costmin.to_string(), "0.50000");
+  EXPECT_EQ(btc.tick_size.to_string(), "0.1");
+  const PairConfig& eth = config.pairs[1];
+  EXPECT_EQ(eth.symbol, "ETH/USD");
+  EXPECT_EQ(eth.altname, "ETHUSD");
+  EXPECT_EQ(eth.price_precision, 2);
+  EXPECT_EQ(eth.ordermin.to_string(), "0.00200000");
+  EXPECT_EQ(eth.tick_size.to_string(), "0.01");
+}
+
+TEST(ConfigDefaults, HaveCapitalAndOrderLimitInValuationCurrency) {
+  const Config config = default_config();
+  EXPECT_EQ(config.portfolio.valuation_currency, "USD");
+  ASSERT_EQ(config.portfolio.initial_capital.size(), 1u);
+  EXPECT_EQ(config.portfolio.initial_capital.at("USD").to_string(), "100000.00000000");
+  EXPECT_EQ(config.risk.max_order_value.to_string(), "10000.00000000");
+  EXPECT_EQ(config.risk.max_total_drawdown_pct, 15.0);
+  EXPECT_FALSE(config.kraken.credentials_file.has_value());
+}
+
+TEST(ConfigDefaults, EmptyTextGivesDefaultsWithoutIssues) {
+  EXPECT_EQ(load_valid(""), default_config());
+  EXPECT_EQ(load_valid("# only a comment\n"), default_config());
+}
+
+TEST(ConfigDefaults, EmptySectionGivesItsDefaults) {
+  EXPECT_EQ(load_valid("risk:\nlogging:\n"), default_config());
+}
+
+TEST(ConfigDefaults, FindPairReturnsThePairOrNull) {
+  const Config config = default_config();
+  const PairConfig* eth = config.find_pair("ETH/USD");
+  ASSERT_NE(eth, nullptr);
+  EXPECT_EQ(eth->altname, "ETHUSD");
+  EXPECT_EQ(config.find_pair("ETHUSD"), nullptr);
+  EXPECT_EQ(config.find_pair("SOL/USD"), nullptr);
+}
+
+TEST(ConfigIssueText, NamesLinePathAndMessage) {
+  EXPECT_EQ((ConfigIssue{"risk.sl", 12, "expected x, got 'y'"}).to_string(),
+            "line 12: risk.sl: expected x, got 'y'");
+  EXPECT_EQ((ConfigIssue{"a.yaml", 0, "cannot read"}).to_string(), "a.yaml: cannot read");
+}
+
+// --- The example file --------------------------------------------------------------------------
+
+TEST(ConfigExample, LoadsWithoutIssuesAndEqualsDefaults) {
+  const LoadResult result = load_config_file(kExampleFile);
+  EXPECT_THAT(result.errors, IsEmpty()) << all_messages(result.errors);
+  EXPECT_THAT(result.warnings, IsEmpty()) << all_messages(result.warnings);
+  ASSERT_TRUE(result.config.has_value());
+  const Config defaults = default_config();
+  EXPECT_EQ(*result.config, defaults);
+  // Money compares by value; the precision must agree too.
+  for (size_t i = 0; i < defaults.pairs.size(); ++i) {
+    EXPECT_EQ(result.config->pairs[i].ordermin.to_string(), defaults.pairs[i].ordermin.to_string());
+    EXPECT_EQ(result.config->pairs[i].costmin.to_string(), defaults.pairs[i].costmin.to_string());
+    EXPECT_EQ(result.config->pairs[i].tick_size.to_string(),
+              defaults.pairs[i].tick_size.to_string());
+  }
+  EXPECT_EQ(result.config->risk.max_order_value.to_string(),
+            defaults.risk.max_order_value.to_string());
+}
+
+TEST(ConfigExample, MentionsEveryKey) {
+  const std::string text = read_file(kExampleFile);
+  for (const char* key : {"data_dir",
+                          "pairs",
+                          "symbol",
+                          "altname",
+                          "base",
+                          "quote",
+                          "price_precision",
+                          "qty_precision",
+                          "cost_precision",
+                          "ordermin",
+                          "costmin",
+                          "tick_size",
+                          "portfolio",
+                          "valuation_currency",
+                          "initial_capital",
+                          "features",
+                          "fast_window",
+                          "slow_window",
+                          "return_horizon",
+                          "prediction",
+                          "model_type",
+                          "model_id",
+                          "target",
+                          "momentum_sensitivity",
+                          "strategy",
+                          "id",
+                          "buy_threshold",
+                          "sell_threshold",
+                          "entry_type",
+                          "limit_offset_pct",
+                          "sl_pct",
+                          "tp_pct",
+                          "cooldown_bars",
+                          "risk",
+                          "max_total_drawdown_pct",
+                          "max_daily_drawdown_pct",
+                          "max_weekly_drawdown_pct",
+                          "max_consecutive_losses",
+                          "max_exposure_per_pair_pct",
+                          "max_total_exposure_pct",
+                          "max_order_value",
+                          "risk_per_trade_pct",
+                          "fat_finger_max_deviation_pct",
+                          "min_sl_distance_pct",
+                          "execution",
+                          "taker_fee_pct",
+                          "maker_fee_pct",
+                          "slippage_model",
+                          "slippage_pct",
+                          "fill_liquidity_ratio",
+                          "backtest",
+                          "report_dir",
+                          "logging",
+                          "level",
+                          "console",
+                          "file",
+                          "enabled",
+                          "directory",
+                          "name",
+                          "max_bytes",
+                          "backup_count",
+                          "kraken",
+                          "rest_url",
+                          "ws_url",
+                          "ws_auth_url",
+                          "credentials_file"}) {
+    EXPECT_THAT(text, HasSubstr(std::string(key) + ":")) << key;
+  }
+}
+
+// --- Reading values ----------------------------------------------------------------------------
+
+TEST(ConfigLoader, ReadsEverySectionFromYaml) {
+  const Config config = load_valid(R"(
+data_dir: /var/lib/galfriday
+pairs:
+  - symbol: SOL/EUR
+    altname: SOLEUR
+    price_precision: 2
+    qty_precision: 6
+    cost_precision: 4
+    ordermin: 0.02
+    costmin: "0.45"
+    tick_size: 0.05
+portfolio:
+  valuation_currency: EUR
+  initial_capital: {EUR: 5000.5, BTC: "0.25"}
+features: {fast_window: 5, slow_window: 20, return_horizon: 3}
+prediction: {model_id: m2, target: up, momentum_sensitivity: 250}
+strategy:
+  id: s1
+  buy_threshold: 0.7
+  sell_threshold: 0.3
+  entry_type: limit
+  limit_offset_pct: 0.02
+  sl_pct: 1.5
+  tp_pct: 3
+  cooldown_bars: 0
+risk:
+  max_total_drawdown_pct: 20
+  max_daily_drawdown_pct: 3
+  max_weekly_drawdown_pct: 6
+  max_consecutive_losses: 3
+  max_exposure_per_pair_pct: 5
+  max_total_exposure_pct: 50
+  max_order_value: "2500.25"
+  risk_per_trade_pct: 1
+  fat_finger_max_deviation_pct: 4
+  min_sl_distance_pct: 0.5
+execution: {taker_fee_pct: 0.4, maker_fee_pct: 0.25, slippage_model: none, slippage_pct: 0,
+            fill_liquidity_ratio: 1}
+backtest: {report_dir: out/reports}
+logging:
+  level: debug
+  console: false
+  file: {enabled: false, directory: /tmp/gf, name: gf.log, max_bytes: 1024, backup_count: 0}
+kraken:
+  rest_url: http://127.0.0.1:8080
+  ws_url: ws://127.0.0.1:8081/v2
+  ws_auth_url: ws://127.0.0.1:8082/v2
+  credentials_file: /etc/galfriday/kraken.yaml
+)");
+  EXPECT_EQ(config.data_dir, "/var/lib/galfriday");
+  ASSERT_EQ(config.pairs.size(), 1u);
+  const PairConfig& sol = config.pairs[0];
+  EXPECT_EQ(sol.symbol, "SOL/EUR");
+  EXPECT_EQ(sol.base, "SOL");
+  EXPECT_EQ(sol.quote, "EUR");
+  EXPECT_EQ(sol.altname, "SOLEUR");
+  EXPECT_EQ(sol.qty_precision, 6);
+  EXPECT_EQ(sol.ordermin.to_string(), "0.020000");
+  EXPECT_EQ(sol.costmin.to_string(), "0.4500");
+  EXPECT_EQ(sol.tick_size.to_string(), "0.05");
+  EXPECT_EQ(config.portfolio.valuation_currency, "EUR");
+  EXPECT_EQ(config.portfolio.initial_capital.at("EUR").to_string(), "5000.50000000");
+  EXPECT_EQ(config.portfolio.initial_capital.at("BTC").to_string(), "0.25000000");
+  EXPECT_EQ(config.features.fast_window, 5);
+  EXPECT_EQ(config.features.slow_window, 20);
+  EXPECT_EQ(config.features.return_horizon, 3);
+  EXPECT_EQ(config.prediction.model_id, "m2");
+  EXPECT_EQ(config.prediction.momentum_sensitivity, 250.0);
+  EXPECT_EQ(config.strategy.entry_type, EntryType::kLimit);
+  EXPECT_EQ(config.strategy.buy_threshold, 0.7);
+  EXPECT_EQ(config.strategy.cooldown_bars, 0);
+  EXPECT_EQ(config.risk.max_total_drawdown_pct, 20.0);
+  EXPECT_EQ(config.risk.max_consecutive_losses, 3);
+  EXPECT_EQ(config.risk.max_order_value.to_string(), "2500.25000000");
+  EXPECT_EQ(config.execution.slippage_model, SlippageModel::kNone);
+  EXPECT_EQ(config.execution.fill_liquidity_ratio, 1.0);
+  EXPECT_EQ(config.backtest.report_dir, "out/reports");
+  EXPECT_EQ(config.logging.level, LogLevel::kDebug);
+  EXPECT_FALSE(config.logging.console);
+  EXPECT_FALSE(config.logging.file_enabled);
+  EXPECT_EQ(config.logging.file_max_bytes, 1024);
+  EXPECT_EQ(config.logging.file_backup_count, 0);
+  EXPECT_EQ(config.kraken.rest_url, "http://127.0.0.1:8080");
+  EXPECT_EQ(config.kraken.credentials_file, std::filesystem::path("/etc/galfriday/kraken.yaml"));
+}
+
+TEST(ConfigLoader, AbsentKeysKeepTheirDefaults) {
+  const Config config = load_valid("risk:\n  max_total_drawdown_pct: 20\n");
+  Config expected = default_config();
+  expected.risk.max_total_drawdown_pct = 20;
+  EXPECT_EQ(config, expected);
+}
+
+TEST(ConfigLoader, NumbersQuotedAsStringsAreAccepted) {
+  const Config config =
+      load_valid("features:\n  fast_window: \"15\"\nrisk:\n  max_total_drawdown_pct: '12.5'\n");
+  EXPECT_EQ(config.features.fast_window, 15);
+  EXPECT_EQ(config.risk.max_total_drawdown_pct, 12.5);
+  EXPECT_EQ(only_error("features:\n  fast_window: \"fifteen\"\n").path, "features.fast_window");
+}
+
+TEST(ConfigLoader, PairDerivesBaseQuoteAltnameAndTickFromSymbolAndPrecision) {
+  const Config config = load_valid("pairs:\n  - symbol: SOL/USD\n    price_precision: 3\n");
+  ASSERT_EQ(config.pairs.size(), 1u);
+  EXPECT_EQ(config.pairs[0].base, "SOL");
+  EXPECT_EQ(config.pairs[0].quote, "USD");
+  EXPECT_EQ(config.pairs[0].altname, "SOLUSD");
+  EXPECT_EQ(config.pairs[0].tick_size.to_string(), "0.001");
+  EXPECT_TRUE(config.pairs[0].ordermin.is_zero());
+  EXPECT_EQ(config.pairs[0].ordermin.precision(), 8);
+}
+
+TEST(ConfigLoader, AmountsAreReadFromTheScalarTextExactly) {
+  // 12345678.12345678 and 0.07 have no exact double; through double they would not round-trip.
+  const Config config = load_valid(R"(
+pairs:
+  - {symbol: BTC/USD, price_precision: 2, ordermin: 0.07, tick_size: 0.07}
+portfolio:
+  initial_capital: {USD: 12345678.12345678}
+risk:
+  max_order_value: 1e3
+)");
+  EXPECT_EQ(config.pairs[0].ordermin.raw(), 7000000);
+  EXPECT_EQ(config.pairs[0].tick_size.raw(), 7);
+  EXPECT_EQ(config.portfolio.initial_capital.at("USD").raw(), 1234567812345678);
+  EXPECT_EQ(config.risk.max_order_value.to_string(), "1000.00000000");
+}
+
+TEST(ConfigLoader, CredentialsFileNullOrEmptyMeansUnset) {
+  EXPECT_FALSE(load_valid("kraken:\n  credentials_file: null\n").kraken.credentials_file);
+  EXPECT_FALSE(load_valid("kraken:\n  credentials_file: \"\"\n").kraken.credentials_file);
+}
+
+// --- Malformed and wrongly typed input ---------------------------------------------------------
+
+TEST(ConfigLoader, MalformedYamlReportsTheLine) {
+  const ConfigIssue issue = only_error("risk:\n  sl_pct: 2\n  tp_pct: [4\nlogging: {}\n");
+  EXPECT_THAT(issue.message, HasSubstr("invalid YAML"));
+  EXPECT_GE(issue.line, 3);
+  EXPECT_EQ(issue.path, "<text>");
+
+  const ConfigIssue bad_indent = only_error("risk:\n  sl_pct: 2\n tp_pct: 4\n");
+  EXPECT_EQ(bad_indent.line, 3);
+  EXPECT_THAT(bad_indent.message, HasSubstr("invalid YAML"));
+}
+
+TEST(ConfigLoader, SourceNameAppearsInFileLevelErrors) {
+  const LoadResult result = load_config_text("- a\n- b\n", "my.yaml");
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].path, "my.yaml");
+  EXPECT_THAT(result.errors[0].message, HasSubstr("got a list"));
+}
+
+TEST(ConfigLoader, SectionOfWrongTypeIsAnError) {
+  const ConfigIssue issue = only_error("risk: 5\n");
+  EXPECT_EQ(issue.to_string(), "line 1: risk: expected a map of risk settings, got '5'");
+}
+
+TEST(ConfigLoader, WrongTypesAreErrors) {
+  EXPECT_EQ(only_error("features:\n  fast_window: abc\n").to_string(),
+            "line 2: features.fast_window: expected an integer >= 1, got 'abc'");
+  EXPECT_EQ(only_error("features:\n  fast_window: 2.5\n").path, "features.fast_window");
+  EXPECT_EQ(only_error("logging:\n  console: yes\n").to_string(),
+            "line 2: logging.console: expected true or false, got 'yes'");
+  EXPECT_EQ(only_error("strategy:\n  sl_pct: [1, 2]\n").to_string(),
+            "line 2: strategy.sl_pct: expected a number greater than 0 and less than 100, got a "
+            "list");
+  EXPECT_EQ(only_error("pairs: {symbol: BTC/USD}\n").path, "pairs");
+  EXPECT_EQ(only_error("pairs:\n  - BTC/USD\n").to_string(),
+            "line 2: pairs[0]: expected a map with symbol, altname, precisions, ..., got "
+            "'BTC/USD'");
+  EXPECT_EQ(only_error("portfolio:\n  initial_capital: 1000\n").path, "portfolio.initial_capital");
+  EXPECT_EQ(only_error("data_dir: [a]\n").path, "data_dir");
+  EXPECT_EQ(only_error("features:\n  fast_window:\n").to_string(),
+            "line 2: features.fast_window: expected an integer >= 1, got an empty value");
+}
+
+TEST(ConfigLoader, BooleansAreTrueOrFalse) {
+  EXPECT_FALSE(load_valid("logging:\n  console: false\n").logging.console);
+  EXPECT_EQ(only_error("logging:\n  file:\n    enabled: on\n").path, "logging.file.enabled");
+}
+
+TEST(ConfigLoader, OutOfRangeNamesTheRangeAndTheValue) {
+  EXPECT_EQ(only_error("risk:\n  max_total_drawdown_pct: abc\n").to_string(),
+            "line 2: risk.max_total_drawdown_pct: expected a number between 0 and 100, got 'abc'");
+  EXPECT_EQ(only_error("risk:\n  max_total_drawdown_pct: 150\n").to_string(),
+            "line 2: risk.max_total_drawdown_pct: expected a number between 0 and 100, got '150'");
+  EXPECT_EQ(only_error("risk:\n  risk_per_trade_pct: 0\n").to_string(),
+            "line 2: risk.risk_per_trade_pct: expected a number greater than 0 and at most 100, "
+            "got '0'");
+  EXPECT_EQ(only_error("strategy:\n  tp_pct: 100\n").path, "strategy.tp_pct");
+  EXPECT_EQ(only_error("strategy:\n  buy_threshold: 1.5\n").to_string(),
+            "line 2: strategy.buy_threshold: expected a number between 0 and 1, got '1.5'");
+  EXPECT_EQ(only_error("strategy:\n  cooldown_bars: -1\n").path, "strategy.cooldown_bars");
+  EXPECT_EQ(only_error("features:\n  return_horizon: 0\n").path, "features.return_horizon");
+  EXPECT_EQ(only_error("risk:\n  max_consecutive_losses: 0\n").path, "risk.max_consecutive_losses");
+  EXPECT_EQ(only_error("risk:\n  max_order_value: 0\n").path, "risk.max_order_value");
+  EXPECT_EQ(only_error("execution:\n  fill_liquidity_ratio: 0\n").to_string(),
+            "line 2: execution.fill_liquidity_ratio: expected a number greater than 0 and at most "
+            "1, got '0'");
+  EXPECT_EQ(only_error("execution:\n  fill_liquidity_ratio: 1.01\n").path,
+            "execution.fill_liquidity_ratio");
+  EXPECT_EQ(only_error("prediction:\n  momentum_sensitivity: .nan\n").path,
+            "prediction.momentum_sensitivity");
+  EXPECT_EQ(only_error("logging:\n  file:\n    max_bytes: 1023\n").to_string(),
+            "line 3: logging.file.max_bytes: expected an integer >= 1024, got '1023'");
+  EXPECT_EQ(only_error("logging:\n  file:\n    backup_count: -1\n").path,
+            "logging.file.backup_count");
+  EXPECT_EQ(only_error("logging:\n  file:\n    name: a/b.log\n").path, "logging.file.name");
+  EXPECT_EQ(only_error("pairs:\n  - {symbol: BTC/USD, price_precision: 19}\n").to_string(),
+            "line 2: pairs[0].price_precision: expected an integer between 0 and 18, got '19'");
+  EXPECT_EQ(only_error("kraken:\n  ws_url: https://ws.kraken.com\n").path, "kraken.ws_url");
+  EXPECT_EQ(only_error("kraken:\n  rest_url: api.kraken.com\n").path, "kraken.rest_url");
+}
+
+TEST(ConfigLoader, EnumsAcceptOnlyTheirNames) {
+  EXPECT_EQ(only_error("logging:\n  level: verbose\n").to_string(),
+            "line 2: logging.level: expected one of trace, debug, info, warn, error, critical, got "
+            "'verbose'");
+  EXPECT_EQ(only_error("strategy:\n  entry_type: stop\n").to_string(),
+            "line 2: strategy.entry_type: expected one of market, limit, got 'stop'");
+  EXPECT_EQ(only_error("execution:\n  slippage_model: random\n").path, "execution.slippage_model");
+  EXPECT_EQ(only_error("prediction:\n  model_type: lstm\n").path, "prediction.model_type");
+  EXPECT_EQ(load_valid("logging:\n  level: critical\n").logging.level, LogLevel::kCritical);
+}
+
+TEST(ConfigLoader, CollectsAllErrorsAtOnceInFileOrder) {
+  const LoadResult result = load_config_text(R"(logging:
+  level: loud
+risk:
+  max_total_drawdown_pct: abc
+  max_consecutive_losses: 0
+pairs:
+  - symbol: BTC/USD
+  - symbol: ETH/USD
+    price_precision: -1
+features:
+  fast_window: x
+)");
+  EXPECT_FALSE(result.config.has_value());
+  std::vector<std::string> paths;
+  std::vector<int> lines;
+  for (const auto& issue : result.errors) {
+    paths.push_back(issue.path);
+    lines.push_back(issue.line);
+  }
+  EXPECT_THAT(paths, ElementsAre("logging.level", "risk.max_total_drawdown_pct",
+                                 "risk.max_consecutive_losses", "pairs[1].price_precision",
+                                 "features.fast_window"));
+  EXPECT_THAT(lines, ElementsAre(2, 4, 5, 9, 11));
+}
+
+// --- Unknown keys ------------------------------------------------------------------------------
+
+TEST(ConfigLoader, UnknownKeyWarnsWithSuggestion) {
+  const LoadResult result = load_config_text("risk:\n  max_totl_drawdown_pct: 10\n");
+  EXPECT_THAT(result.errors, IsEmpty());
+  ASSERT_TRUE(result.config.has_value());
+  EXPECT_EQ(*result.config, default_config());  // the misspelt value is not applied
+  ASSERT_EQ(result.warnings.size(), 1u);
+  EXPECT_EQ(result.warnings[0].path, "risk.max_totl_drawdown_pct");
+  EXPECT_EQ(result.warnings[0].line, 2);
+  EXPECT_EQ(result.warnings[0].message,
+            "unknown key 'risk.max_totl_drawdown_pct' (did you mean 'max_total_drawdown_pct'?)");
+}
+
+TEST(ConfigLoader, UnknownKeyWarnsAtEveryLevel) {
+  const LoadResult result = load_config_text(R"(rsik: {}
+pairs:
+  - symbol: BTC/USD
+  - symbol: ETH/USD
+    tick: "0.01"
+logging:
+  file:
+    max_byte: 2048
+)");
+  EXPECT_THAT(result.errors, IsEmpty()) << all_messages(result.errors);
+  ASSERT_EQ(result.warnings.size(), 3u) << all_messages(result.warnings);
+  EXPECT_EQ(result.warnings[0].message, "unknown key 'rsik' (did you mean 'risk'?)");
+  EXPECT_EQ(result.warnings[1].message, "unknown key 'pairs[1].tick' (did you mean 'tick_size'?)");
+  EXPECT_EQ(result.warnings[1].line, 5);
+  EXPECT_EQ(result.warnings[2].message,
+            "unknown key 'logging.file.max_byte' (did you mean 'max_bytes'?)");
+}
+
+TEST(ConfigLoader, UnknownKeyWithoutCloseMatchListsTheKnownKeys) {
+  const LoadResult result = load_config_text("backtest:\n  something_else: 1\n");
+  ASSERT_EQ(result.warnings.size(), 1u);
+  EXPECT_EQ(result.warnings[0].message,
+            "unknown key 'backtest.something_else' (known keys here: report_dir)");
+}
+
+TEST(ConfigLoader, DuplicateKeyIsAnError) {
+  const ConfigIssue issue =
+      only_error("risk:\n  max_total_drawdown_pct: 10\n  max_total_drawdown_pct: 12\n");
+  EXPECT_EQ(issue.to_string(),
+            "line 3: risk.max_total_drawdown_pct: duplicate key (first given on line 2); keep "
+            "only one");
+}
+
+// --- Pairs and precision -----------------------------------------------------------------------
+
+TEST(ConfigLoader, OrderminFinerThanQtyPrecisionIsAnError) {
+  const std::string yaml = "pairs:\n  - symbol: BTC/USD\n    qty_precision: 8\n    ordermin: ";
+  EXPECT_EQ(only_error(yaml + "\"0.000000001\"\n").to_string(),
+            "line 4: pairs[0].ordermin: expected a quantity >= 0 with at most 8 decimals "
+            "(qty_precision), got '0.000000001'");
+  EXPECT_EQ(load_valid(yaml + "\"0.00000001\"\n").pairs[0].ordermin.raw(), 1);
+  // Trailing zeros beyond the precision change nothing.
+  EXPECT_EQ(load_valid(yaml + "\"0.0001000000\"\n").pairs[0].ordermin.raw(), 10000);
+}
+
+TEST(ConfigLoader, PairAmountsAreCheckedAtTheirOwnPrecision) {
+  EXPECT_EQ(only_error("pairs:\n  - {symbol: BTC/USD, price_precision: 1, tick_size: 0.05}\n").path,
+            "pairs[0].tick_size");
+  EXPECT_EQ(only_error("pairs:\n  - {symbol: BTC/USD, cost_precision: 0, costmin: 0.5}\n").path,
+            "pairs[0].costmin");
+  EXPECT_EQ(only_error("pairs:\n  - {symbol: BTC/USD, tick_size: 0}\n").path, "pairs[0].tick_size");
+  EXPECT_EQ(only_error("pairs:\n  - {symbol: BTC/USD, costmin: \"-1\"}\n").path,
+            "pairs[0].costmin");
+  EXPECT_EQ(only_error("pairs:\n  - {symbol: BTC/USD, ordermin: abc}\n").path, "pairs[0].ordermin");
+}
+
+TEST(ConfigLoader, InvalidPrecisionIsReportedOnceNotAgainForItsAmounts) {
+  const ConfigIssue issue =
+      only_error("pairs:\n  - {symbol: BTC/USD, qty_precision: 40, ordermin: \"0.0001\"}\n");
+  EXPECT_EQ(issue.path, "pairs[0].qty_precision");
+}
+
+TEST(ConfigLoader, PairSymbolMustBeBaseSlashQuote) {
+  EXPECT_EQ(only_error("pairs:\n  - symbol: BTCUSD\n").to_string(),
+            "line 2: pairs[0].symbol: expected a symbol BASE/QUOTE in upper case, such as "
+            "'BTC/USD', got 'BTCUSD'");
+  EXPECT_EQ(only_error("pairs:\n  - symbol: btc/usd\n").path, "pairs[0].symbol");
+  EXPECT_EQ(only_error("pairs:\n  - symbol: BTC/\n").path, "pairs[0].symbol");
+  EXPECT_EQ(only_error("pairs:\n  - symbol: A/B/C\n").path, "pairs[0].symbol");
+}
+
+TEST(ConfigLoader, PairWithoutSymbolIsAnError) {
+  EXPECT_EQ(only_error("pairs:\n  - altname: XBTUSD\n").to_string(),
+            "line 2: pairs[0].symbol: missing; every pair needs a symbol such as 'BTC/USD'");
+}
+
+TEST(ConfigLoader, DuplicatePairSymbolIsAnError) {
+  EXPECT_EQ(only_error("pairs:\n  - symbol: BTC/USD\n  - symbol: BTC/USD\n").to_string(),
+            "line 3: pairs[1].symbol: duplicate symbol 'BTC/USD' (already pairs[0]); list each "
+            "pair once");
+}
+
+TEST(ConfigLoader, PairBaseAndQuoteMustMatchTheSymbol) {
+  EXPECT_EQ(only_error("pairs:\n  - symbol: BTC/USD\n    base: XBT\n").to_string(),
+            "line 3: pairs[0].base: must match the symbol 'BTC/USD': expected 'BTC', got 'XBT'");
+  EXPECT_EQ(only_error("pairs:\n  - {symbol: BTC/USD, quote: EUR}\n").path, "pairs[0].quote");
+  EXPECT_EQ(load_valid("pairs:\n  - {symbol: BTC/USD, base: BTC, quote: USD}\n").pairs[0].base,
+            "BTC");
+}
+
+TEST(ConfigLoader, ExplicitlyEmptyPairListIsAnError) {
+  EXPECT_EQ(only_error("pairs: []\n").to_string(),
+            "line 1: pairs: expected at least one pair, got a list");
+  EXPECT_EQ(only_error("pairs:\n").path, "pairs");
+}
+
+TEST(ConfigLoader, InitialCapitalMustIncludeTheValuationCurrency) {
+  EXPECT_EQ(only_error("portfolio:\n  valuation_currency: EUR\n").to_string(),
+            "line 2: portfolio.initial_capital: must include the valuation currency 'EUR', e.g. "
+            "initial_capital: {EUR: 100000}");
+  EXPECT_EQ(only_error("portfolio:\n  initial_capital: {BTC: 1}\n").path,
+            "portfolio.initial_capital");
+  EXPECT_EQ(only_error("portfolio:\n  initial_capital: {USD: \"-5\"}\n").path,
+            "portfolio.initial_capital.USD");
+  EXPECT_EQ(only_error("portfolio:\n  initial_capital: {USD: 0.000000001}\n").path,
+            "portfolio.initial_capital.USD");
+  EXPECT_EQ(only_error("portfolio:\n  initial_capital: {USD: 1, usd: 2}\n").path,
+            "portfolio.initial_capital.usd");
+  const Config config = load_valid("portfolio:\n  initial_capital: {USD: 0}\n");
+  EXPECT_TRUE(config.portfolio.initial_capital.at("USD").is_zero());
+}
+
+// --- Rules across fields -----------------------------------------------------------------------
+
+TEST(ConfigLoader, BuyThresholdMustExceedSellThreshold) {
+  EXPECT_EQ(only_error("strategy:\n  buy_threshold: 0.5\n  sell_threshold: 0.5\n").to_string(),
+            "line 2: strategy.buy_threshold: must be greater than strategy.sell_threshold (0.5), "
+            "got 0.5");
+  // Against the other field's default, reported where the file sets a value.
+  EXPECT_EQ(only_error("strategy:\n  id: x\n  sell_threshold: 0.9\n").to_string(),
+            "line 3: strategy.buy_threshold: must be greater than strategy.sell_threshold (0.9), "
+            "got 0.65");
+}
+
+TEST(ConfigLoader, FastWindowMustBeShorterThanSlowWindow) {
+  EXPECT_EQ(only_error("features:\n  fast_window: 120\n").to_string(),
+            "line 2: features.fast_window: must be less than features.slow_window (120), got 120");
+}
+
+TEST(ConfigLoader, DrawdownAndExposureLimitsMustNest) {
+  EXPECT_EQ(only_error("risk:\n  max_daily_drawdown_pct: 6\n").path, "risk.max_daily_drawdown_pct");
+  EXPECT_EQ(only_error("risk:\n  max_weekly_drawdown_pct: 16\n").path,
+            "risk.max_weekly_drawdown_pct");
+  EXPECT_EQ(only_error("risk:\n  max_total_exposure_pct: 5\n").path,
+            "risk.max_exposure_per_pair_pct");
+  EXPECT_EQ(only_error("risk:\n  min_sl_distance_pct: 3\n").path, "strategy.sl_pct");
+}
+
+TEST(ConfigLoader, CrossFieldRuleIsSkippedWhenAFieldIsAlreadyInvalid) {
+  const ConfigIssue issue = only_error("strategy:\n  buy_threshold: x\n  sell_threshold: 0.9\n");
+  EXPECT_EQ(issue.path, "strategy.buy_threshold");
+  EXPECT_THAT(issue.message, HasSubstr("expected a number between 0 and 1"));
+}
+
+// --- Files -------------------------------------------------------------------------------------
+
+class TempDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "gf_config_test.XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  std::filesystem::path write(const std::string& name, const std::string& text, mode_t mode) {
+    const auto path = dir_ / name;
+    {
+      std::ofstream out(path);
+      out << text;
+    }
+    EXPECT_EQ(::chmod(path.c_str(), mode), 0);
+    return path;
+  }
+
+  std::filesystem::path dir_;
+};
+
+using ConfigFile = TempDir;
+
+TEST_F(ConfigFile, LoadsAFile) {
+  const auto path = write("config.yaml", "features:\n  fast_window: 7\n", 0644);
+  const LoadResult result = load_config_file(path);
+  ASSERT_TRUE(result.config.has_value()) << all_messages(result.errors);
+  EXPECT_EQ(result.config->features.fast_window, 7);
+}
+
+TEST_F(ConfigFile, MissingFileIsAnErrorNamingThePath) {
+  const auto path = dir_ / "nope.yaml";
+  const LoadResult result = load_config_file(path);
+  EXPECT_FALSE(result.config.has_value());
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].to_string(),
+            path.string() + ": cannot read the config file: No such file or directory");
+}
+
+TEST_F(ConfigFile, DirectoryIsAnError) {
+  const LoadResult result = load_config_file(dir_);
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_THAT(result.errors[0].to_string(), HasSubstr(dir_.string()));
+  EXPECT_THAT(result.errors[0].message, HasSubstr("directory"));
+}
+
+TEST_F(ConfigFile, SyntaxErrorNamesTheFile) {
+  const auto path = write("bad.yaml", "risk: {sl_pct: 2\n", 0644);
+  const LoadResult result = load_config_file(path);
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].path, path.string());
+  EXPECT_GT(result.errors[0].line, 0);
+}
+
+// --- Secrets -----------------------------------------------------------------------------------
+
+constexpr const char* kKey = "KEY-7f3a9c1e";
+constexpr const char* kSecret = "c2VjcmV0LXZhbHVlLTFiMmMzZA==";
+
+// Each test starts without the credential variables and gets the original ones back after.
+class Secrets : public TempDir {
+ protected:
+  void SetUp() override {
+    TempDir::SetUp();
+    for (const char* name : {"KRAKEN_API_KEY", "KRAKEN_API_SECRET"}) {
+      if (const char* value = std::getenv(name)) saved_.emplace_back(name, value);
+      ::unsetenv(name);
+    }
+  }
+  void TearDown() override {
+    ::unsetenv("KRAKEN_API_KEY");
+    ::unsetenv("KRAKEN_API_SECRET");
+    for (const auto& [name, value] : saved_) ::setenv(name.c_str(), value.c_str(), 1);
+    TempDir::TearDown();
+  }
+
+  KrakenConfig with_file(const std::filesystem::path& path) {
+    KrakenConfig kraken;
+    kraken.credentials_file = path;
+    return kraken;
+  }
+
+  std::string secrets_file_text() const {
+    return std::string("api_key: ") + kKey + "\napi_secret: \"" + kSecret + "\"\n";
+  }
+
+  static void expect_no_secret(const Status& status) {
+    EXPECT_THAT(status.message(), Not(HasSubstr(kKey)));
+    EXPECT_THAT(status.message(), Not(HasSubstr(kSecret)));
+    EXPECT_THAT(status.to_string(), Not(HasSubstr(kSecret)));
+  }
+
+  std::vector<std::pair<std::string, std::string>> saved_;
+};
+
+TEST_F(Secrets, EnvironmentVariablesWinOverTheFile) {
+  ::setenv("KRAKEN_API_KEY", "env-key", 1);
+  ::setenv("KRAKEN_API_SECRET", "env-secret", 1);
+  const auto path = write("creds.yaml", secrets_file_text(), 0600);
+  const auto secrets = load_secrets(with_file(path));
+  ASSERT_TRUE(secrets.is_ok()) << secrets.status().to_string();
+  EXPECT_EQ(secrets->api_key, "env-key");
+  EXPECT_EQ(secrets->api_secret, "env-secret");
+}
+
+TEST_F(Secrets, OnlyOneEnvironmentVariableIsAnError) {
+  ::setenv("KRAKEN_API_SECRET", kSecret, 1);
+  const auto secrets = load_secrets(KrakenConfig{});
+  ASSERT_FALSE(secrets.is_ok());
+  EXPECT_EQ(secrets.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(secrets.status().message(),
+            "KRAKEN_API_SECRET is set but KRAKEN_API_KEY is not; set both or neither");
+  expect_no_secret(secrets.status());
+}
+
+TEST_F(Secrets, NoSourceIsNotFoundAndSaysHowToProvideThem) {
+  const auto secrets = load_secrets(KrakenConfig{});
+  ASSERT_FALSE(secrets.is_ok());
+  EXPECT_EQ(secrets.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(secrets.status().message(), HasSubstr("KRAKEN_API_KEY"));
+  EXPECT_THAT(secrets.status().message(), HasSubstr("kraken.credentials_file"));
+}
+
+TEST_F(Secrets, FileWithMode0600IsAccepted) {
+  const auto path = write("creds.yaml", secrets_file_text(), 0600);
+  const auto secrets = load_secrets(with_file(path));
+  ASSERT_TRUE(secrets.is_ok()) << secrets.status().to_string();
+  EXPECT_EQ(secrets->api_key, kKey);
+  EXPECT_EQ(secrets->api_secret, kSecret);
+}
+
+TEST_F(Secrets, FileReadableByOthersIsRefusedWithChmodAdvice) {
+  const auto path = write("creds.yaml", secrets_file_text(), 0644);
+  const auto secrets = load_secrets(with_file(path));
+  ASSERT_FALSE(secrets.is_ok());
+  EXPECT_EQ(secrets.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(secrets.status().message(),
+            "credentials file " + path.string() + " has mode 0644; run chmod 600 " + path.string());
+  expect_no_secret(secrets.status());
+}
+
+TEST_F(Secrets, FileReadableByGroupIsRefused) {
+  const auto path = write("creds.yaml", secrets_file_text(), 0640);
+  const auto secrets = load_secrets(with_file(path));
+  ASSERT_FALSE(secrets.is_ok());
+  EXPECT_EQ(secrets.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(secrets.status().message(), HasSubstr("mode 0640"));
+}
+
+TEST_F(Secrets, SymlinkIsRefused) {
+  const auto target = write("creds.yaml", secrets_file_text(), 0600);
+  const auto link = dir_ / "link.yaml";
+  std::filesystem::create_symlink(target, link);
+  const auto secrets = load_secrets(with_file(link));
+  ASSERT_FALSE(secrets.is_ok());
+  EXPECT_EQ(secrets.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_THAT(secrets.status().message(), HasSubstr("not a regular file"));
+  expect_no_secret(secrets.status());
+}
+
+TEST_F(Secrets, MissingFileIsNotFoundNamingIt) {
+  const auto path = dir_ / "absent.yaml";
+  const auto secrets = load_secrets(with_file(path));
+  ASSERT_FALSE(secrets.is_ok());
+  EXPECT_EQ(secrets.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(secrets.status().message(), HasSubstr(path.string()));
+}
+
+TEST_F(Secrets, FileNeedsBothNonEmptyKeys) {
+  const auto no_secret =
+      write("a.yaml", std::string("api_key: ") + kKey + "\napi_secret: \"\"\n", 0600);
+  const auto result = load_secrets(with_file(no_secret));
+  ASSERT_FALSE(result.is_ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(result.status().message(), HasSubstr("api_secret is missing or empty"));
+  expect_no_secret(result.status());
+
+  const auto no_key = write("b.yaml", std::string("api_secret: ") + kSecret + "\n", 0600);
+  const auto other = load_secrets(with_file(no_key));
+  ASSERT_FALSE(other.is_ok());
+  EXPECT_THAT(other.status().message(), HasSubstr("api_key is missing or empty"));
+  expect_no_secret(other.status());
+}
+
+TEST_F(Secrets, MalformedFileErrorDoesNotQuoteItsContents) {
+  const auto path =
+      write("bad.yaml", std::string("api_key: ") + kKey + "\napi_secret: [" + kSecret + "\n", 0600);
+  const auto secrets = load_secrets(with_file(path));
+  ASSERT_FALSE(secrets.is_ok());
+  EXPECT_EQ(secrets.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(secrets.status().message(), HasSubstr("not valid YAML"));
+  expect_no_secret(secrets.status());
+
+  const auto not_a_map =
+      write("list.yaml", std::string("- ") + kKey + "\n- " + kSecret + "\n", 0600);
+  const auto list = load_secrets(with_file(not_a_map));
+  ASSERT_FALSE(list.is_ok());
+  expect_no_secret(list.status());
+}
+
+}  // namespace
+}  // namespace galfriday::config
