@@ -48,7 +48,8 @@ Result<std::vector<BacktestInput>> resolve_data_arguments(const config::Config& 
   return inputs;
 }
 
-Result<BacktestOutcome> run_backtest(const config::Config& config, const std::vector<BacktestInput>& inputs) {
+Result<BacktestOutcome> run_backtest(const config::Config& config, const std::vector<BacktestInput>& inputs,
+                                     const BusObserver& observe) {
   auto instruments = build_instruments(config);
   if (!instruments) return instruments.status();
   std::vector<OhlcvtCsvReader> readers;
@@ -65,6 +66,7 @@ Result<BacktestOutcome> run_backtest(const config::Config& config, const std::ve
   SimulatedClock clock;
   Scheduler scheduler(clock);
   PubSubManager bus(clock);
+  if (observe) observe(bus);
   auto pipeline = Pipeline::create(config, *instruments, clock, bus);
   if (!pipeline) return pipeline.status();
 

@@ -11,6 +11,9 @@
 #include "galfriday/app/pipeline.hpp"
 #include "galfriday/config/config.hpp"
 #include "galfriday/ingest/sample_data.hpp"
+#include "galfriday/log/logger.hpp"
+
+#include <spdlog/spdlog.h>
 
 namespace {
 
@@ -89,8 +92,16 @@ int run_backtest_command(const std::string& config_path, const std::vector<std::
   if (!config) return kExitBadInput;
   auto inputs = app::resolve_data_arguments(*config, data, std::chrono::minutes(interval_minutes));
   if (!inputs) return fail(inputs.status());
-  auto outcome = app::run_backtest(*config, *inputs);
-  if (!outcome) return fail(outcome.status());
+  auto logger = logging::LoggerService::create(config->logging, config->data_dir);
+  if (!logger) return fail(logger.status());
+  spdlog::info("backtest: {} data file(s), config {}", inputs->size(), config_path);
+  auto outcome = app::run_backtest(*config, *inputs, [&](PubSubManager& bus) { (*logger)->attach(bus); });
+  if (!outcome) {
+    spdlog::error("backtest failed: {}", outcome.status().to_string());
+    return fail(outcome.status());
+  }
+  spdlog::info("backtest done: {} bars, {} events, final equity {}", outcome->summary.bars,
+               outcome->events_dispatched, outcome->summary.final_equity.to_string());
   const std::filesystem::path directory = report_dir.empty() ? config->backtest.report_dir : std::filesystem::path(report_dir);
   const std::string currency = config->portfolio.valuation_currency;
   std::cout << backtest::format_summary(outcome->summary, currency);

@@ -3,10 +3,12 @@
 // report. Deterministic: the same config and data give the same result, byte for byte.
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "galfriday/backtest/performance.hpp"
+#include "galfriday/bus/pubsub.hpp"
 #include "galfriday/config/config.hpp"
 
 namespace galfriday::app {
@@ -33,7 +35,11 @@ struct BacktestOutcome {
   uint64_t handler_failures = 0;
 };
 
-Result<BacktestOutcome> run_backtest(const config::Config& config, const std::vector<BacktestInput>& inputs);
+// Called with the run's bus before the first bar, to attach observers (logger, event log).
+using BusObserver = std::function<void(PubSubManager&)>;
+
+Result<BacktestOutcome> run_backtest(const config::Config& config, const std::vector<BacktestInput>& inputs,
+                                     const BusObserver& observe = {});
 
 // Writes summary.txt, summary.json, trades.csv and equity.csv into `directory` (created if
 // needed). Each file is written to a temporary name and renamed into place.
