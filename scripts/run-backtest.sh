@@ -8,7 +8,8 @@ config=${1:-config/config.example.yaml}
 report_dir=${2:-reports/latest}
 
 scripts/setup.sh
-scripts/build.sh build -DCMAKE_BUILD_TYPE=Release -DGF_BUILD_BENCH=OFF
+# The same build tree and type as scripts/test.sh, so switching between them rebuilds nothing.
+scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 ./build/galfriday data generate --config "$config" --out-dir data/sample --days 30
 data_args=()

@@ -4,6 +4,7 @@
 
 #include "galfriday/app/pipeline.hpp"
 #include "galfriday/backtest/bar_replay.hpp"
+#include "galfriday/backtest/html_report.hpp"
 #include "galfriday/core/scheduler.hpp"
 
 namespace galfriday::app {
@@ -82,11 +83,13 @@ Result<BacktestOutcome> run_backtest(const config::Config& config, const std::ve
     bus.publish(std::move(**bar));
     bus.run_until_idle();
     ++bars;
-    const Money equity = (*pipeline)->portfolio().equity();
+    const auto& portfolio = (*pipeline)->portfolio();
+    backtest::EquityPoint point{close_time, portfolio.equity(), portfolio.total_exposure()};
+    // Bars of several pairs closing at one instant make one point: the last, complete one.
     if (!outcome.equity_curve.empty() && outcome.equity_curve.back().time == close_time) {
-      outcome.equity_curve.back().equity = equity;
+      outcome.equity_curve.back() = point;
     } else {
-      outcome.equity_curve.push_back({close_time, equity});
+      outcome.equity_curve.push_back(point);
     }
   }
   if (bars == 0) return invalid_argument("the data files hold no bars");
@@ -131,14 +134,17 @@ Status write_backtest_report(const BacktestOutcome& outcome, const std::filesyst
   std::error_code ec;
   std::filesystem::create_directories(directory, ec);
   if (ec) return permission_denied("cannot create report directory " + directory.string() + ": " + ec.message());
-  std::string equity = "time,equity\n";
+  std::string equity = "time,equity,exposure\n";
   for (const auto& point : outcome.equity_curve) {
-    equity += format_iso8601(point.time) + "," + point.equity.to_string() + "\n";
+    equity += format_iso8601(point.time) + "," + point.equity.to_string() + "," + point.exposure.to_string() + "\n";
   }
   GF_RETURN_IF_ERROR(write_file_atomically(directory / "summary.txt", backtest::format_summary(outcome.summary, currency)));
   GF_RETURN_IF_ERROR(write_file_atomically(directory / "summary.json", backtest::summary_to_json(outcome.summary, currency)));
   GF_RETURN_IF_ERROR(write_file_atomically(directory / "trades.csv", backtest::trades_to_csv(outcome.trades)));
   GF_RETURN_IF_ERROR(write_file_atomically(directory / "equity.csv", equity));
+  GF_RETURN_IF_ERROR(write_file_atomically(
+      directory / "report.html",
+      backtest::render_html_report("Gal-Friday backtest", outcome.summary, outcome.equity_curve, outcome.trades, currency)));
   return Status::ok();
 }
 

@@ -107,7 +107,7 @@ int run_backtest_command(const std::string& config_path, const std::vector<std::
   std::cout << backtest::format_summary(outcome->summary, currency);
   const Status written = app::write_backtest_report(*outcome, directory, currency);
   if (!written.is_ok()) return fail(written);
-  std::cout << "report written to " << directory.string() << "/ (summary.txt, summary.json, trades.csv, equity.csv)\n";
+  std::cout << "report written to " << directory.string() << "/ (report.html, summary.txt, summary.json, trades.csv, equity.csv)\n";
   if (outcome->handler_failures > 0) {
     std::cerr << "error: " << outcome->handler_failures << " handler failure(s) during the run; see the log\n";
     return kExitFailure;

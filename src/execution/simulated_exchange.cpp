@@ -1,6 +1,8 @@
 #include "galfriday/execution/simulated_exchange.hpp"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 namespace galfriday {
 namespace {
@@ -79,10 +81,16 @@ void SimulatedExchange::on_close(const ClosePositionCommand& command) {
 void SimulatedExchange::on_state(const SystemStateEvent& state) {
   if (state.state != SystemState::kHalted) return;
   // New exposure stops with a halt; protective orders stay so positions remain guarded.
+  std::vector<std::pair<InstrumentId, std::optional<SignalId>>> partly_filled;
   for (Order& order : orders_) {
-    if (order.purpose == OrderPurpose::kEntry) cancel(order, "halted: " + state.reason);
+    if (order.purpose != OrderPurpose::kEntry) continue;
+    cancel(order, "halted: " + state.reason);
+    // What a partly filled entry bought is a position too; it gets its stop and target, as when
+    // a limit entry times out. Placed after the loop: adding orders while iterating is unsafe.
+    if (order.filled.is_positive()) partly_filled.emplace_back(order.instrument, order.signal);
   }
   std::erase_if(orders_, [](const Order& o) { return is_terminal(o.status); });
+  for (const auto& [id, signal] : partly_filled) protect(id, signal);
 }
 
 void SimulatedExchange::on_bar(const MarketDataOHLCVEvent& bar) {
@@ -115,7 +123,7 @@ void SimulatedExchange::process_order(Order& order, const MarketDataOHLCVEvent& 
       // A gap through the stop fills at the open, not at the stop.
       const Price trigger = order.side == Side::kSell ? std::min(bar.open, *order.stop) : std::max(bar.open, *order.stop);
       price = slipped(trigger, order.side, spec);
-      cancel_protection(order.instrument, "one-cancels-other: stop-loss triggered");
+      cancel_protection(order.instrument, "one-cancels-other: stop-loss triggered", &order);
     }
   } else if (market_like) {
     price = slipped(bar.open, order.side, spec);
@@ -126,7 +134,9 @@ void SimulatedExchange::process_order(Order& order, const MarketDataOHLCVEvent& 
       const bool crosses_at_open = order.side == Side::kBuy ? bar.open <= limit : bar.open >= limit;
       price = order.side == Side::kBuy ? std::min(bar.open, limit) : std::max(bar.open, limit);
       side_of_book = crosses_at_open ? Liquidity::kTaker : Liquidity::kMaker;
-      if (order.type == OrderType::kTakeProfit) cancel_protection(order.instrument, "one-cancels-other: take-profit reached");
+      if (order.type == OrderType::kTakeProfit) {
+        cancel_protection(order.instrument, "one-cancels-other: take-profit reached", &order);
+      }
     }
   }
   if (price) {
@@ -162,8 +172,15 @@ void SimulatedExchange::fill(Order& order, Price price, Quantity qty, Liquidity 
   // fee = value × fee%, rounded up to the cost precision as Kraken charges it.
   const Money fee = value.scaled(percent_to_ppm(fee_pct), kPartsPerMillion, spec.cost_precision,
                                  Rounding::kAwayFromZero);
-  order.filled += qty;
-  order.filled_value += value;
+  // The average moves toward this fill's price by the fill's share of the filled quantity. Exact
+  // for a single fill, unlike Σ value / qty with values rounded to the cost precision
+  // (50035.1 × 0.12345678 averaged back to 50035.09998).
+  const Quantity filled = order.filled + qty;
+  const int64_t share = qty.rescaled(filled.precision(), Rounding::kTowardZero).raw();
+  order.average_price += (price - order.average_price)
+                             .scaled(share, filled.raw(), spec.price_precision + kAveragePriceExtraDecimals,
+                                     Rounding::kHalfEven);
+  order.filled = filled;
   order.status = order.filled == order.qty ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
   Quantity& position = held_[order.instrument];
   position = order.side == Side::kBuy ? position + qty : position - qty;
@@ -178,7 +195,7 @@ void SimulatedExchange::fill(Order& order, Price price, Quantity qty, Liquidity 
   }
 }
 
-void SimulatedExchange::protect(const InstrumentId& id, const std::optional<SignalId>& signal) {
+void SimulatedExchange::protect(InstrumentId id, std::optional<SignalId> signal) {
   const auto it = protection_.find(id);
   const Quantity position = held(id);
   if (it == protection_.end() || !position.is_positive()) return;
@@ -209,12 +226,12 @@ void SimulatedExchange::protect(const InstrumentId& id, const std::optional<Sign
   }
 }
 
-void SimulatedExchange::cancel_protection(const InstrumentId& id, const std::string& reason) {
+void SimulatedExchange::cancel_protection(const InstrumentId& id, const std::string& reason, const Order* keep) {
   for (Order& order : orders_) {
-    if (order.instrument != id || is_terminal(order.status) || order.triggered) continue;
+    if (&order == keep || order.instrument != id || is_terminal(order.status)) continue;
+    // A triggered stop or a partly filled target is cancelled too: when its sibling fills or the
+    // position is closed, whatever it still had to sell would oversell the position.
     if (order.purpose == OrderPurpose::kStopLoss || order.purpose == OrderPurpose::kTakeProfit) {
-      // The order that triggered keeps working; only its sibling goes.
-      if (order.type == OrderType::kTakeProfit && order.filled.is_positive()) continue;
       cancel(order, reason);
     }
   }
@@ -240,11 +257,7 @@ void SimulatedExchange::publish_report(const Order& order, std::optional<Fill> l
   report.side = order.side;
   report.quantity_ordered = order.qty;
   report.quantity_filled = order.filled;
-  if (order.filled.is_positive()) {
-    const InstrumentSpec* spec = instruments_.find(order.instrument);
-    const int precision = (spec ? spec->price_precision : 0) + kAveragePriceExtraDecimals;
-    report.average_fill_price = price_for(order.filled_value, order.filled, precision, Rounding::kHalfEven);
-  }
+  if (order.filled.is_positive()) report.average_fill_price = order.average_price;
   report.limit_price = order.limit;
   report.stop_price = order.stop;
   report.last_fill = std::move(last_fill);

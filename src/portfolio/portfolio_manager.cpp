@@ -44,7 +44,8 @@ PortfolioManager::PortfolioManager(const config::PortfolioConfig& config,
       cash_(initial),
       peak_equity_(initial),
       day_start_equity_(initial),
-      week_start_equity_(initial) {}
+      week_start_equity_(initial),
+      last_marked_equity_(initial) {}
 
 void PortfolioManager::attach(PubSubManager& bus) {
   bus_ = &bus;
@@ -67,10 +68,12 @@ void PortfolioManager::attach(PubSubManager& bus) {
 Status PortfolioManager::apply(const ExecutionReportEvent& report) {
   if (!report.last_fill) return Status::ok();
   const Fill& fill = *report.last_fill;
-  if (!booked_trade_ids_.insert(fill.trade_id.str()).second) {
+  if (booked_trade_ids_.contains(fill.trade_id.str())) {
     ++duplicate_fills_;
     return Status::ok();
   }
+  // Every check comes before anything is booked: a fill that fails leaves the books as they
+  // were (no fee counted, no empty position created).
   const InstrumentSpec* spec = instruments_.find(report.instrument);
   if (spec == nullptr) return failed_precondition("fill for unknown instrument " + report.instrument.str());
   if (!fill.qty.is_positive()) return failed_precondition("fill " + fill.trade_id.str() + " has no quantity");
@@ -78,6 +81,12 @@ Status PortfolioManager::apply(const ExecutionReportEvent& report) {
     return failed_precondition("fill " + fill.trade_id.str() + " charged its fee in " + fill.fee_currency +
                                "; only fees in the quote currency are supported");
   }
+  if (report.side == Side::kSell && fill.qty > position_qty(report.instrument)) {
+    return failed_precondition("sell fill " + fill.trade_id.str() + " of " + fill.qty.to_string() + " " +
+                               spec->base + " exceeds the position of " +
+                               position_qty(report.instrument).to_string());
+  }
+  booked_trade_ids_.insert(fill.trade_id.str());
   const Money value = spec->cost(fill.price, fill.qty);
   Position& position = positions_[report.instrument];
   fees_paid_ += fill.fee;
@@ -93,10 +102,6 @@ Status PortfolioManager::apply(const ExecutionReportEvent& report) {
     position.round_trip.cost += value + fill.fee;
     position.round_trip.fees += fill.fee;
   } else {
-    if (fill.qty > position.qty) {
-      return failed_precondition("sell fill " + fill.trade_id.str() + " of " + fill.qty.to_string() + " " +
-                                 spec->base + " exceeds the position of " + position.qty.to_string());
-    }
     // The share of the cost basis the sold quantity carries; the remainder stays exact.
     const Money released =
         fill.qty == position.qty
@@ -158,7 +163,11 @@ void PortfolioManager::roll_periods(Timestamp now, Money current_equity) {
 
 void PortfolioManager::mark_to_market() {
   const Money current = equity();
-  roll_periods(clock_.now(), current);
+  // A new day or week starts from the equity at its boundary, which is the equity of the last
+  // mark before it. Starting from `current` would hide the move of the period's first bar from
+  // its drawdown (all of it with daily bars, which close at the next midnight).
+  roll_periods(clock_.now(), last_marked_equity_);
+  last_marked_equity_ = current;
   if (current > peak_equity_) peak_equity_ = current;
 }
 
@@ -170,6 +179,12 @@ Quantity PortfolioManager::position_qty(const InstrumentId& id) const {
 Money PortfolioManager::exposure(const InstrumentId& id) const {
   const auto it = positions_.find(id);
   return it == positions_.end() ? Money{} : market_value(id, it->second).abs();
+}
+
+Money PortfolioManager::total_exposure() const {
+  Money total;
+  for (const auto& [id, position] : positions_) total += market_value(id, position).abs();
+  return total;
 }
 
 PortfolioState PortfolioManager::state() const {

@@ -7,9 +7,11 @@
 namespace galfriday {
 namespace {
 
-std::string pct(double value) {
+// A percentage for a message. Two decimals suit limits written as whole percents; the stop
+// distance check compares against hundredths of a percent and needs more.
+std::string pct(double value, int decimals = 2) {
   char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.2f%%", value);
+  std::snprintf(buffer, sizeof(buffer), "%.*f%%", decimals, value);
   return buffer;
 }
 
@@ -84,9 +86,11 @@ std::variant<TradeSignalApprovedEvent, TradeSignalRejectedEvent> RiskManager::ev
   const Price stop_distance = entry - signal.stop_loss;
   const double stop_distance_pct = ratio(stop_distance, entry) * 100.0;
   if (stop_distance_pct < risk_.min_sl_distance_pct) {
-    return reject(RejectReason::kInvalidStopLoss, "stop-loss is " + pct(stop_distance_pct) +
-                                                      " from the entry, below the minimum " +
-                                                      pct(risk_.min_sl_distance_pct));
+    // Four decimals: at two, a 0.008 % distance would read "0.01%, below the minimum 0.01%".
+    return reject(RejectReason::kInvalidStopLoss, "stop-loss " + signal.stop_loss.to_string() + " is " +
+                                                      pct(stop_distance_pct, 4) + " from the entry " +
+                                                      entry.to_string() + ", below the minimum " +
+                                                      pct(risk_.min_sl_distance_pct, 4));
   }
   if (signal.take_profit && !(*signal.take_profit > entry)) {
     return reject(RejectReason::kInvalidSignal, "take-profit " + signal.take_profit->to_string() +

@@ -41,7 +41,7 @@ using BusObserver = std::function<void(PubSubManager&)>;
 Result<BacktestOutcome> run_backtest(const config::Config& config, const std::vector<BacktestInput>& inputs,
                                      const BusObserver& observe = {});
 
-// Writes summary.txt, summary.json, trades.csv and equity.csv into `directory` (created if
+// Writes report.html, summary.txt, summary.json, trades.csv and equity.csv into `directory` (created if
 // needed). Each file is written to a temporary name and renamed into place.
 Status write_backtest_report(const BacktestOutcome& outcome, const std::filesystem::path& directory,
                              const std::string& currency);

@@ -11,6 +11,7 @@
 //  - Kraken maker/taker fees in the quote currency, rounded up to the cost precision.
 // It emits the same ExecutionReportEvents as the live handler. Engine thread only.
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -50,7 +51,7 @@ class SimulatedExchange {
     Side side = Side::kBuy;
     Quantity qty;
     Quantity filled;
-    Money filled_value;  // Σ price × qty, for the average fill price
+    Price average_price;  // volume-weighted over the fills so far
     std::optional<Price> limit;
     std::optional<Price> stop;
     bool triggered = false;  // a stop that fired and now fills as a market order
@@ -68,8 +69,10 @@ class SimulatedExchange {
   void fill(Order& order, Price price, Quantity qty, Liquidity liquidity, const InstrumentSpec& spec,
             Timestamp when);
   void cancel(Order& order, const std::string& reason);
-  void protect(const InstrumentId& id, const std::optional<SignalId>& signal);
-  void cancel_protection(const InstrumentId& id, const std::string& reason);
+  void protect(InstrumentId id, std::optional<SignalId> signal);
+  // Cancels the pair's working stop-loss and take-profit orders, except `keep` (the order that
+  // is being filled and so cancels its sibling).
+  void cancel_protection(const InstrumentId& id, const std::string& reason, const Order* keep = nullptr);
   void publish_report(const Order& order, std::optional<Fill> last_fill, std::string message,
                       Timestamp when);
   Price slipped(Price price, Side side, const InstrumentSpec& spec) const;
@@ -77,7 +80,9 @@ class SimulatedExchange {
   config::ExecutionConfig config_;
   const InstrumentRegistry& instruments_;
   PubSubManager* bus_ = nullptr;
-  std::vector<Order> orders_;  // active orders, in placement order
+  // Active orders in placement order. A deque, because filling one order can place protective
+  // orders while a reference to it is in use, and deque::push_back keeps references valid.
+  std::deque<Order> orders_;
   std::map<InstrumentId, Quantity> held_;
   std::map<InstrumentId, Protection> protection_;
   Timestamp now_{};

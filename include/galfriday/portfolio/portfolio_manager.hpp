@@ -84,6 +84,7 @@ class PortfolioManager {
   Money cash() const { return cash_; }
   Quantity position_qty(const InstrumentId& id) const;
   Money exposure(const InstrumentId& id) const;
+  Money total_exposure() const;
   const std::vector<ClosedTrade>& closed_trades() const { return closed_; }
   uint64_t duplicate_fills() const { return duplicate_fills_; }
 
@@ -113,6 +114,7 @@ class PortfolioManager {
   Money peak_equity_;
   Money day_start_equity_;
   Money week_start_equity_;
+  Money last_marked_equity_;  // equity at the previous mark_to_market()
   int64_t current_day_ = INT64_MIN;
   int64_t current_week_ = INT64_MIN;
   int consecutive_losses_ = 0;
