@@ -134,9 +134,6 @@ void SimulatedExchange::process_order(Order& order, const MarketDataOHLCVEvent& 
       const bool crosses_at_open = order.side == Side::kBuy ? bar.open <= limit : bar.open >= limit;
       price = order.side == Side::kBuy ? std::min(bar.open, limit) : std::max(bar.open, limit);
       side_of_book = crosses_at_open ? Liquidity::kTaker : Liquidity::kMaker;
-      if (order.type == OrderType::kTakeProfit) {
-        cancel_protection(order.instrument, "one-cancels-other: take-profit reached", &order);
-      }
     }
   }
   if (price) {
@@ -190,8 +187,26 @@ void SimulatedExchange::fill(Order& order, Price price, Quantity qty, Liquidity 
     protect(order.instrument, order.signal);
   }
   if (order.purpose != OrderPurpose::kEntry && !held(order.instrument).is_positive()) {
-    cancel_protection(order.instrument, "position closed");
+    cancel_protection(order.instrument, order.purpose == OrderPurpose::kExit
+                                            ? "position closed"
+                                            : "one-cancels-other: position closed by the " +
+                                                  std::string(to_string(order.purpose)));
     protection_.erase(order.instrument);
+  } else if (order.purpose == OrderPurpose::kTakeProfit) {
+    // One-cancels-other for a partly filled target: the stop keeps guarding what is left.
+    shrink_stops_to_position(order.instrument, when);
+  }
+}
+
+void SimulatedExchange::shrink_stops_to_position(const InstrumentId& id, Timestamp when) {
+  const Quantity position = held(id);
+  for (Order& stop : orders_) {
+    if (stop.instrument != id || stop.purpose != OrderPurpose::kStopLoss || is_terminal(stop.status)) continue;
+    const Quantity target = stop.filled + position;
+    if (target < stop.qty) {
+      stop.qty = target;
+      publish_report(stop, std::nullopt, "amended to the remaining position", when);
+    }
   }
 }
 

@@ -70,6 +70,9 @@ std::variant<TradeSignalApprovedEvent, TradeSignalRejectedEvent> RiskManager::ev
   if (!market || !market->is_positive()) {
     return reject(RejectReason::kNoMarketPrice, "no market price for " + signal.instrument.str());
   }
+  if (prices_.is_stale(signal.instrument)) {
+    return reject(RejectReason::kNoMarketPrice, "the market price for " + signal.instrument.str() + " is stale");
+  }
   const Price entry = signal.entry_type == OrderType::kLimit ? *signal.limit_price : *market;
   if (!entry.is_positive()) return reject(RejectReason::kInvalidSignal, "entry price must be positive");
 

@@ -407,13 +407,30 @@ TEST_F(SimulatedExchangeTest, ClosePositionExitsAtTheNextOpenAndCancelsProtectio
   EXPECT_EQ(exchange_->open_orders(), 0u);
 }
 
+TEST_F(SimulatedExchangeTest, AfterAPartialTakeProfitTheShrunkStopStillGuardsTheRest) {
+  start();
+  ASSERT_NO_FATAL_FAILURE(enter_btc_position());
+  run_bar(make_bar(kBtc, 2, btc("51000.0"), btc("52500.0"), btc("50900.0"), btc("52100.0"), "0.5"));
+  ASSERT_EQ(exchange_->held(kBtc), qty("0.07345678"));
+  // The price turns and falls through the stop: the stop sells exactly what is left.
+  run_bar(make_bar(kBtc, 3, btc("51900.0"), btc("51900.0"), btc("48500.0"), btc("48600.0")));
+  const auto stop_reports = reports_of("gf-s1-sl");
+  ASSERT_FALSE(stop_reports.empty());
+  EXPECT_EQ(stop_reports.back().status, OrderStatus::kFilled);
+  EXPECT_EQ(stop_reports.back().quantity_filled, qty("0.07345678"));
+  EXPECT_TRUE(exchange_->held(kBtc).is_zero());
+  EXPECT_EQ(exchange_->open_orders(), 0u);
+}
+
 TEST_F(SimulatedExchangeTest, ClosingAfterAPartialTakeProfitCancelsItsRemainder) {
   start();
   ASSERT_NO_FATAL_FAILURE(enter_btc_position());
-  // 10 % of 0.5 BTC: the target sells 0.05 of 0.12345678 and keeps working; the stop goes.
+  // 10 % of 0.5 BTC: the target sells 0.05 of 0.12345678 and keeps working; the stop shrinks
+  // to what is left.
   run_bar(make_bar(kBtc, 2, btc("51000.0"), btc("52500.0"), btc("50900.0"), btc("52100.0"), "0.5"));
   EXPECT_THAT(statuses_of("gf-s1-tp"), ElementsAre(OrderStatus::kPartiallyFilled));
-  EXPECT_THAT(statuses_of("gf-s1-sl"), ElementsAre(OrderStatus::kCanceled));
+  EXPECT_THAT(statuses_of("gf-s1-sl"), ElementsAre(OrderStatus::kNew));
+  EXPECT_EQ(reports_of("gf-s1-sl").back().quantity_ordered, qty("0.07345678"));
   ASSERT_EQ(exchange_->held(kBtc), qty("0.07345678"));
 
   ClosePositionCommand close;
@@ -422,6 +439,7 @@ TEST_F(SimulatedExchangeTest, ClosingAfterAPartialTakeProfitCancelsItsRemainder)
   publish(close);
   EXPECT_THAT(statuses_of("gf-s1-tp"),
               ElementsAre(OrderStatus::kPartiallyFilled, OrderStatus::kCanceled));
+  EXPECT_THAT(statuses_of("gf-s1-sl"), ElementsAre(OrderStatus::kNew, OrderStatus::kCanceled));
   const ExecutionReportEvent exit = reports_.back();
   EXPECT_EQ(exit.purpose, OrderPurpose::kExit);
   EXPECT_EQ(exit.quantity_ordered, qty("0.07345678"));

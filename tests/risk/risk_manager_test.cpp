@@ -324,6 +324,17 @@ TEST_F(RiskManagerTest, RejectsWithoutMarketPrice) {
   EXPECT_THAT(rejected.message, HasSubstr("ETH/USD"));
 }
 
+TEST_F(RiskManagerTest, RejectsWhenTheMarketPriceIsStale) {
+  set_price(kBtc, btc_price("50000.0"));
+  const RiskManager risk = risk_manager();
+  approve(risk, market_buy(kBtc, btc_price("49000.0")));
+  // The price service was built with a one-hour staleness limit.
+  clock_.advance_to(clock_.now() + std::chrono::hours(2));
+  const auto rejected = reject(risk, market_buy(kBtc, btc_price("49000.0")));
+  EXPECT_EQ(rejected.reason, RejectReason::kNoMarketPrice);
+  EXPECT_THAT(rejected.message, HasSubstr("stale"));
+}
+
 TEST_F(RiskManagerTest, RejectsFatFingerLimitPrice) {
   set_price(kBtc, btc_price("50000.0"));
   const RiskManager risk = risk_manager();
@@ -374,6 +385,7 @@ TEST_F(RiskManagerTest, RejectsAtTheTotalDrawdownLimit) {
   fill(kBtc, Side::kBuy, btc_price("50000.0"), qty("1"), usd("0"));
   // Three weeks later (new day, new week) BTC has lost 15000: 15 % below the peak of 100000.
   advance_to(kMonday + 21 * kDay + 3600);
+  set_price(kEth, eth_price("2000.00"));  // fresh: a stale price is a rejection of its own
   set_price(kBtc, btc_price("35000.0"));
   const PortfolioState state = portfolio_->state();
   ASSERT_DOUBLE_EQ(state.drawdown_pct, 15.0);
@@ -405,6 +417,7 @@ TEST_F(RiskManagerTest, RejectsAtTheWeeklyDrawdownLimit) {
   set_price(kBtc, btc_price("46000.0"));  // Monday: −4 %
   // Tuesday starts at 96000; another −1000 is 1.04 % for the day and 5 % for the week.
   advance_to(kMonday + kDay + 60);
+  set_price(kEth, eth_price("2000.00"));  // fresh: a stale price is a rejection of its own
   set_price(kBtc, btc_price("46000.0"));
   set_price(kBtc, btc_price("45000.0"));
   const PortfolioState state = portfolio_->state();

@@ -6,7 +6,8 @@
 //  - buy limits when the low reaches the limit, at min(open, limit) (maker when resting);
 //  - each bar fills at most fill_liquidity_ratio of its volume; the rest waits for later bars;
 //  - after an entry fills, a stop-loss and a take-profit protect the position as
-//    one-cancels-other; when both are touched in one bar the stop wins (the pessimistic
+//    one-cancels-other: a triggered stop cancels the target; a partly filled target shrinks the
+//    stop to what is left; when both are touched in one bar the stop wins (the pessimistic
 //    reading of a bar);
 //  - Kraken maker/taker fees in the quote currency, rounded up to the cost precision.
 // It emits the same ExecutionReportEvents as the live handler. Engine thread only.
@@ -70,6 +71,7 @@ class SimulatedExchange {
             Timestamp when);
   void cancel(Order& order, const std::string& reason);
   void protect(InstrumentId id, std::optional<SignalId> signal);
+  void shrink_stops_to_position(const InstrumentId& id, Timestamp when);
   // Cancels the pair's working stop-loss and take-profit orders, except `keep` (the order that
   // is being filled and so cancels its sibling).
   void cancel_protection(const InstrumentId& id, const std::string& reason, const Order* keep = nullptr);
