@@ -35,8 +35,10 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const config::Config& config,
   auto portfolio = PortfolioManager::create(config.portfolio, instruments, *pipeline->prices_, clock);
   if (!portfolio) return portfolio.status();
   pipeline->portfolio_ = std::move(*portfolio);
-  pipeline->features_ = std::make_unique<FeatureEngine>(config.features);
-  auto model = make_model(config.prediction);
+  auto features = FeatureEngine::create(config.features);
+  if (!features) return features.status();
+  pipeline->features_ = std::move(*features);
+  auto model = make_model(config.prediction, config.features);
   if (!model) return model.status();
   auto prediction = PredictionService::create(std::move(*model), config.prediction.target, *pipeline->features_->names());
   if (!prediction) return prediction.status();

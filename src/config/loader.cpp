@@ -224,6 +224,9 @@ constexpr NumberRange kPositiveNumber{0, kUnbounded, true, false};
 constexpr IntRange kPrecisionRange{0, kMaxPrecision};
 constexpr IntRange kAtLeastOne{1, std::numeric_limits<int64_t>::max()};
 constexpr IntRange kZeroOrMore{0, std::numeric_limits<int64_t>::max()};
+// Indicator windows: a week of 1-minute bars is far more than any indicator needs.
+constexpr int64_t kMaxWindow = 10080;
+constexpr IntRange kWindowRange{1, kMaxWindow};
 
 enum class Sign { kNonNegative, kPositive };
 
@@ -454,6 +457,35 @@ class Loader {
     }
     out = *value;
     return true;
+  }
+
+  // A list of scalars, each checked by `accept`; on any bad element `out` keeps its default.
+  template <typename T, typename Parse>
+  bool read_list(MapReader& map, std::string_view key, std::vector<T>& out, std::string_view what,
+                 Parse parse) {
+    auto field = take(map, key);
+    if (!field) return true;
+    if (!field->value.IsSequence() || field->value.size() == 0) {
+      expected(*field, "a non-empty list of " + std::string(what));
+      return false;
+    }
+    std::vector<T> values;
+    bool ok = true;
+    for (size_t i = 0; i < field->value.size(); ++i) {
+      const YAML::Node element = field->value[i];
+      const Field item{field->path + "[" + std::to_string(i) + "]", element,
+                       line_of(element) > 0 ? line_of(element) : field->line};
+      const auto text = scalar(item, what);
+      std::optional<T> value = text ? parse(*text) : std::nullopt;
+      if (!value) {
+        if (text) expected(item, what);
+        ok = false;
+        continue;
+      }
+      values.push_back(*value);
+    }
+    if (ok) out = std::move(values);
+    return ok;
   }
 
   bool read_bool(MapReader& map, std::string_view key, bool& out) {
@@ -698,9 +730,34 @@ class Loader {
   }
 
   void read_features(MapReader& map, FeaturesConfig& features) {
+    static const std::vector<std::string_view> kIndicators = {
+        "ma_spread", "returns", "rsi", "macd", "bollinger", "atr", "roc", "volatility", "vwap"};
+    read_list(map, "indicators", features.indicators,
+              "indicator names (ma_spread, returns, rsi, macd, bollinger, atr, roc, volatility, vwap)",
+              [](const std::string& text) -> std::optional<std::string> {
+                if (std::find(kIndicators.begin(), kIndicators.end(), text) == kIndicators.end()) {
+                  return std::nullopt;
+                }
+                return text;
+              });
     read_int(map, "fast_window", features.fast_window, kAtLeastOne);
     read_int(map, "slow_window", features.slow_window, kAtLeastOne);
-    read_int(map, "return_horizon", features.return_horizon, kAtLeastOne);
+    read_list(map, "return_horizons", features.return_horizons, "bar counts >= 1",
+              [](const std::string& text) -> std::optional<int> {
+                const auto value = parse_integer(text);
+                if (!value || *value < 1 || *value > kMaxWindow) return std::nullopt;
+                return static_cast<int>(*value);
+              });
+    read_int(map, "rsi_period", features.rsi_period, kWindowRange);
+    read_int(map, "macd_fast", features.macd_fast, kWindowRange);
+    read_int(map, "macd_slow", features.macd_slow, kWindowRange);
+    read_int(map, "macd_signal", features.macd_signal, kWindowRange);
+    read_int(map, "bollinger_period", features.bollinger_period, kWindowRange);
+    read_number(map, "bollinger_stddev", features.bollinger_stddev, kPositiveNumber);
+    read_int(map, "atr_period", features.atr_period, kWindowRange);
+    read_int(map, "roc_period", features.roc_period, kWindowRange);
+    read_int(map, "volatility_window", features.volatility_window, {2, kMaxWindow});
+    read_int(map, "vwap_window", features.vwap_window, kWindowRange);
     map.warn_unknown_keys();
   }
 
@@ -811,6 +868,9 @@ class Loader {
             "features.slow_window",
             "must be less than features.slow_window (" + std::to_string(features.slow_window) +
                 "), got " + std::to_string(features.fast_window));
+    require(features.macd_fast < features.macd_slow, "features.macd_fast", "features.macd_slow",
+            "must be less than features.macd_slow (" + std::to_string(features.macd_slow) +
+                "), got " + std::to_string(features.macd_fast));
     const auto& strategy = config.strategy;
     require(strategy.buy_threshold > strategy.sell_threshold, "strategy.buy_threshold",
             "strategy.sell_threshold",

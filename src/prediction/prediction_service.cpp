@@ -5,18 +5,22 @@
 
 namespace galfriday {
 
-MomentumModel::MomentumModel(std::string id, double sensitivity)
-    : id_(std::move(id)), sensitivity_(sensitivity) {}
+MomentumModel::MomentumModel(std::string id, double sensitivity, std::string spread_feature)
+    : id_(std::move(id)), sensitivity_(sensitivity), feature_names_{std::move(spread_feature)} {}
 
 Result<double> MomentumModel::predict(const std::vector<double>& inputs) const {
   if (inputs.size() != 1) return invalid_argument("momentum model expects 1 input");
-  if (!std::isfinite(inputs[0])) return invalid_argument("ma_spread is not a finite number");
+  if (!std::isfinite(inputs[0])) return invalid_argument(feature_names_[0] + " is not a finite number");
   return 1.0 / (1.0 + std::exp(-sensitivity_ * inputs[0]));
 }
 
-Result<std::unique_ptr<PredictionModel>> make_model(const config::PredictionConfig& config) {
+Result<std::unique_ptr<PredictionModel>> make_model(const config::PredictionConfig& config,
+                                                    const config::FeaturesConfig& features) {
   if (config.model_type == "momentum") {
-    return std::unique_ptr<PredictionModel>(std::make_unique<MomentumModel>(config.model_id, config.momentum_sensitivity));
+    const std::string spread =
+        "ma_spread_" + std::to_string(features.fast_window) + "_" + std::to_string(features.slow_window);
+    return std::unique_ptr<PredictionModel>(
+        std::make_unique<MomentumModel>(config.model_id, config.momentum_sensitivity, spread));
   }
   return invalid_argument("prediction.model_type '" + config.model_type + "' is not supported (use 'momentum')");
 }

@@ -147,7 +147,18 @@ TEST(ConfigExample, MentionsEveryKey) {
                           "features",
                           "fast_window",
                           "slow_window",
-                          "return_horizon",
+                          "indicators",
+                          "return_horizons",
+                          "rsi_period",
+                          "macd_fast",
+                          "macd_slow",
+                          "macd_signal",
+                          "bollinger_period",
+                          "bollinger_stddev",
+                          "atr_period",
+                          "roc_period",
+                          "volatility_window",
+                          "vwap_window",
                           "prediction",
                           "model_type",
                           "model_id",
@@ -216,7 +227,7 @@ pairs:
 portfolio:
   valuation_currency: EUR
   initial_capital: {EUR: 5000.5, BTC: "0.25"}
-features: {fast_window: 5, slow_window: 20, return_horizon: 3}
+features: {fast_window: 5, slow_window: 20, return_horizons: [3, 7], indicators: [rsi, ma_spread], rsi_period: 9}
 prediction: {model_id: m2, target: up, momentum_sensitivity: 250}
 strategy:
   id: s1
@@ -267,7 +278,9 @@ kraken:
   EXPECT_EQ(config.portfolio.initial_capital.at("BTC").to_string(), "0.25000000");
   EXPECT_EQ(config.features.fast_window, 5);
   EXPECT_EQ(config.features.slow_window, 20);
-  EXPECT_EQ(config.features.return_horizon, 3);
+  EXPECT_EQ(config.features.return_horizons, (std::vector<int>{3, 7}));
+  EXPECT_EQ(config.features.indicators, (std::vector<std::string>{"rsi", "ma_spread"}));
+  EXPECT_EQ(config.features.rsi_period, 9);
   EXPECT_EQ(config.prediction.model_id, "m2");
   EXPECT_EQ(config.prediction.momentum_sensitivity, 250.0);
   EXPECT_EQ(config.strategy.entry_type, EntryType::kLimit);
@@ -396,7 +409,13 @@ TEST(ConfigLoader, OutOfRangeNamesTheRangeAndTheValue) {
   EXPECT_EQ(only_error("strategy:\n  buy_threshold: 1.5\n").to_string(),
             "line 2: strategy.buy_threshold: expected a number between 0 and 1, got '1.5'");
   EXPECT_EQ(only_error("strategy:\n  cooldown_bars: -1\n").path, "strategy.cooldown_bars");
-  EXPECT_EQ(only_error("features:\n  return_horizon: 0\n").path, "features.return_horizon");
+  EXPECT_EQ(only_error("features:\n  return_horizons: [1, 0]\n").to_string(),
+            "line 2: features.return_horizons[1]: expected bar counts >= 1, got '0'");
+  EXPECT_EQ(only_error("features:\n  return_horizons: []\n").path, "features.return_horizons");
+  EXPECT_EQ(only_error("features:\n  indicators: [rsi, rsx]\n").path, "features.indicators[1]");
+  EXPECT_EQ(only_error("features:\n  macd_fast: 30\n").to_string(),
+            "line 2: features.macd_fast: must be less than features.macd_slow (26), got 30");
+  EXPECT_EQ(only_error("features:\n  volatility_window: 1\n").path, "features.volatility_window");
   EXPECT_EQ(only_error("risk:\n  max_consecutive_losses: 0\n").path, "risk.max_consecutive_losses");
   EXPECT_EQ(only_error("risk:\n  max_order_value: 0\n").path, "risk.max_order_value");
   EXPECT_EQ(only_error("execution:\n  fill_liquidity_ratio: 0\n").to_string(),

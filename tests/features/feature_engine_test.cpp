@@ -18,210 +18,280 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr int64_t kJan1 = 1704067200;  // 2024-01-01T00:00:00Z
-constexpr double kRelativeTolerance = 1e-12;
+constexpr double kRelativeTolerance = 1e-9;
 
-config::FeaturesConfig small_windows() {
-  config::FeaturesConfig config;
-  config.fast_window = 3;
-  config.slow_window = 5;
-  config.return_horizon = 2;
-  return config;
-}
+double logistic(double k, double x) { return 1.0 / (1.0 + std::exp(-k * x)); }
 
-// A closed one-minute bar number `index` of a pair, closing at `close` (text at precision 2).
-MarketDataOHLCVEvent bar(const std::string& instrument, int64_t index, Price close) {
-  MarketDataOHLCVEvent event;
-  event.instrument = InstrumentId(instrument);
-  event.interval = std::chrono::minutes(1);
-  event.bar_start = timestamp_from_seconds(kJan1 + 60 * index);
-  event.meta.ts_event = event.bar_start + event.interval;
-  event.open = event.high = event.low = event.close = close;
-  event.volume = Quantity::from_raw(100'000'000, 8);
-  return event;
-}
+// The names of a ma_spread + returns engine with windows 3/5 and horizon 2.
+const std::vector<std::string> kEngineFeatures = {"sma_3", "sma_5", "ma_spread_3_5", "return_2"};
 
-// Deterministic, irregular closes around 40 000 at two decimals.
-std::vector<Price> closes(size_t count, int64_t seed) {
-  std::vector<Price> out;
-  int64_t raw = 4'000'000 + seed * 1'234;
+// Deterministic irregular bars around 40 000 at one decimal, with highs, lows and volumes that
+// vary, so every indicator sees real ranges.
+std::vector<MarketDataOHLCVEvent> make_bars(size_t count, int64_t seed, const std::string& instrument = "BTC/USD") {
+  std::vector<MarketDataOHLCVEvent> out;
+  int64_t close = 400'000 + seed * 1'234;
   for (size_t i = 0; i < count; ++i) {
-    raw += static_cast<int64_t>((i * 7919 + static_cast<size_t>(seed) * 104729) % 20011) - 10000;
-    out.push_back(Price::from_raw(raw, 2));
+    const int64_t open = close;
+    close += static_cast<int64_t>((i * 7919 + static_cast<size_t>(seed) * 104729) % 2011) - 1000;
+    MarketDataOHLCVEvent bar;
+    bar.instrument = InstrumentId(instrument);
+    bar.interval = std::chrono::minutes(1);
+    bar.bar_start = timestamp_from_seconds(kJan1 + 60 * static_cast<int64_t>(i));
+    bar.meta.ts_event = bar.bar_start + bar.interval;
+    bar.open = Price::from_raw(open, 1);
+    bar.close = Price::from_raw(close, 1);
+    bar.high = Price::from_raw(std::max(open, close) + static_cast<int64_t>((i * 31) % 97), 1);
+    bar.low = Price::from_raw(std::min(open, close) - static_cast<int64_t>((i * 17) % 89), 1);
+    bar.volume = Quantity::from_raw(100'000'000 + static_cast<int64_t>((i * 7703) % 50'000'000), 8);
+    out.push_back(bar);
   }
   return out;
 }
 
-// The features of bar `i` computed directly from the definition: plain averages over the
-// closes, with no running state.
-struct Expected {
-  double sma_fast;
-  double sma_slow;
-  double past_close;
-};
-Expected reference(const std::vector<Price>& series, size_t i, const config::FeaturesConfig& c) {
-  auto mean_of_last = [&](int window) {
-    double sum = 0.0;
-    for (size_t k = i + 1 - static_cast<size_t>(window); k <= i; ++k) sum += series[k].to_double();
-    return sum / window;
-  };
-  return {mean_of_last(c.fast_window), mean_of_last(c.slow_window),
-          series[i - static_cast<size_t>(c.return_horizon)].to_double()};
+std::vector<double> closes_of(const std::vector<MarketDataOHLCVEvent>& bars) {
+  std::vector<double> out;
+  for (const auto& b : bars) out.push_back(b.close.to_double());
+  return out;
+}
+
+// --- Textbook definitions, evaluated from scratch over the whole history ----------------------
+
+double mean_of(const std::vector<double>& x, size_t end, int n) {
+  double sum = 0;
+  for (size_t i = end + 1 - static_cast<size_t>(n); i <= end; ++i) sum += x[i];
+  return sum / n;
+}
+
+// EMA seeded with the SMA of its first n inputs, then e = e + 2/(n+1)·(x − e).
+std::vector<double> ema_series(const std::vector<double>& x, int n) {
+  std::vector<double> out(x.size(), NAN);
+  if (x.size() < static_cast<size_t>(n)) return out;
+  double e = mean_of(x, static_cast<size_t>(n) - 1, n);
+  out[static_cast<size_t>(n) - 1] = e;
+  for (size_t i = static_cast<size_t>(n); i < x.size(); ++i) {
+    e = e + 2.0 / (n + 1.0) * (x[i] - e);
+    out[i] = e;
+  }
+  return out;
+}
+
+// Wilder smoothing of a series: seed with the mean of the first n, then (a·(n−1) + x)/n.
+double wilder_last(const std::vector<double>& x, int n) {
+  double a = mean_of(x, static_cast<size_t>(n) - 1, n);
+  for (size_t i = static_cast<size_t>(n); i < x.size(); ++i) a = (a * (n - 1) + x[i]) / n;
+  return a;
+}
+
+double reference_rsi(const std::vector<double>& closes, int n) {
+  std::vector<double> gains, losses;
+  for (size_t i = 1; i < closes.size(); ++i) {
+    const double d = closes[i] - closes[i - 1];
+    gains.push_back(std::max(d, 0.0));
+    losses.push_back(std::max(-d, 0.0));
+  }
+  const double g = wilder_last(gains, n), l = wilder_last(losses, n);
+  return l == 0 ? (g == 0 ? 50.0 : 100.0) : 100.0 - 100.0 / (1.0 + g / l);
+}
+
+double reference_atr(const std::vector<MarketDataOHLCVEvent>& bars, int n) {
+  std::vector<double> ranges;
+  for (size_t i = 1; i < bars.size(); ++i) {
+    const double h = bars[i].high.to_double(), l = bars[i].low.to_double(), pc = bars[i - 1].close.to_double();
+    ranges.push_back(std::max({h - l, std::abs(h - pc), std::abs(l - pc)}));
+  }
+  return wilder_last(ranges, n);
 }
 
 void expect_relatively_near(double actual, double expected, const std::string& what) {
-  EXPECT_LE(std::abs(actual - expected), kRelativeTolerance * std::abs(expected))
-      << what << ": actual " << actual << ", expected " << expected;
+  const double scale = std::max(std::abs(expected), 1e-12);
+  EXPECT_LE(std::abs(actual - expected) / scale, kRelativeTolerance)
+      << what << ": actual " << actual << " expected " << expected;
 }
 
-// Checks a vector against the reference. The spread and the return are ratios minus one, so
-// they are compared as the ratios they are (relative to 1, not to a value near zero).
-void expect_matches_reference(const FeatureVector& features, const Expected& expected, double close,
-                              const std::string& where) {
-  ASSERT_EQ(features.values.size(), 4u) << where;
-  expect_relatively_near(features.values[0], expected.sma_fast, where + " sma_fast");
-  expect_relatively_near(features.values[1], expected.sma_slow, where + " sma_slow");
-  expect_relatively_near(features.values[2] + 1.0, expected.sma_fast / expected.sma_slow,
-                         where + " ma_spread + 1");
-  expect_relatively_near(features.values[3] + 1.0, close / expected.past_close,
-                         where + " return_2 + 1");
+TEST(FeatureEngine, DefaultNamesCarryTheirParameters) {
+  auto engine = FeatureEngine::create(config::FeaturesConfig{});
+  ASSERT_TRUE(engine.is_ok()) << engine.status().to_string();
+  EXPECT_THAT(*(*engine)->names(),
+              ElementsAre("sma_30", "sma_120", "ma_spread_30_120", "return_1", "return_5", "return_15",
+                          "rsi_14", "macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9",
+                          "bb_pctb_20_2", "bb_width_20_2", "atr_14", "natr_14", "roc_10",
+                          "volatility_30", "vwap_dev_20"));
+  EXPECT_EQ((*engine)->warmup_bars(), 120);
 }
 
-TEST(FeatureEngine, NamesAndWarmUpFollowTheConfig) {
-  const FeatureEngine engine(small_windows());
-  EXPECT_THAT(*engine.names(), ElementsAre("sma_fast", "sma_slow", "ma_spread", "return_2"));
-  EXPECT_EQ(engine.warmup_bars(), 5);
-
-  config::FeaturesConfig long_return = small_windows();
-  long_return.return_horizon = 9;
-  EXPECT_EQ(FeatureEngine(long_return).warmup_bars(), 10);
-  EXPECT_EQ(FeatureEngine(long_return).names()->back(), "return_9");
-}
-
-TEST(FeatureEngine, NothingBeforeWarmUp) {
-  FeatureEngine engine(small_windows());
-  const auto series = closes(10, 1);
-  for (int64_t i = 0; i < 4; ++i) {
-    EXPECT_FALSE(engine.update(bar("BTC/USD", i, series[static_cast<size_t>(i)])).has_value())
-        << "bar " << i;
+TEST(FeatureEngine, NothingIsPublishedBeforeEveryIndicatorWarmsUp) {
+  config::FeaturesConfig config;
+  config.indicators = {"rsi", "macd"};
+  auto engine = FeatureEngine::create(config);
+  ASSERT_TRUE(engine.is_ok());
+  EXPECT_EQ((*engine)->warmup_bars(), 26 + 9 - 1);  // MACD: slow EMA, then 9 MACD values
+  const auto bars = make_bars(40, 1);
+  for (size_t i = 0; i < bars.size(); ++i) {
+    const auto features = (*engine)->update(bars[i]);
+    EXPECT_EQ(features.has_value(), i + 1 >= 34) << "bar " << i;
   }
-  EXPECT_TRUE(engine.update(bar("BTC/USD", 4, series[4])).has_value());
 }
 
-TEST(FeatureEngine, NothingBeforeALongReturnHorizonIsCovered) {
-  config::FeaturesConfig config = small_windows();
-  config.return_horizon = 7;  // needs 8 closes, more than the slow window
-  FeatureEngine engine(config);
-  const auto series = closes(20, 2);
-  for (int64_t i = 0; i < 7; ++i) {
-    EXPECT_FALSE(engine.update(bar("BTC/USD", i, series[static_cast<size_t>(i)])).has_value());
-  }
-  const auto features = engine.update(bar("BTC/USD", 7, series[7]));
-  ASSERT_TRUE(features.has_value());
-  EXPECT_DOUBLE_EQ(features->values[3] + 1.0, series[7].to_double() / series[0].to_double());
-}
-
-TEST(FeatureEngine, ValuesEqualPlainAveragesOverTheSameCloses) {
-  const config::FeaturesConfig config = small_windows();
-  FeatureEngine engine(config);
-  const auto series = closes(2000, 3);
-  size_t produced = 0;
-  for (size_t i = 0; i < series.size(); ++i) {
-    const auto features = engine.update(bar("BTC/USD", static_cast<int64_t>(i), series[i]));
-    if (i + 1 < 5) {
-      EXPECT_FALSE(features.has_value());
-      continue;
-    }
-    ASSERT_TRUE(features.has_value()) << "bar " << i;
-    ++produced;
-    expect_matches_reference(*features, reference(series, i, config), series[i].to_double(),
-                             "bar " + std::to_string(i));
-  }
-  EXPECT_EQ(produced, series.size() - 4);
-}
-
-TEST(FeatureEngine, DefaultWindowsMatchTheReferenceToo) {
-  const config::FeaturesConfig config;  // 30 / 120 / 5
-  FeatureEngine engine(config);
-  const auto series = closes(600, 4);
-  for (size_t i = 0; i < series.size(); ++i) {
-    const auto features = engine.update(bar("ETH/USD", static_cast<int64_t>(i), series[i]));
-    ASSERT_EQ(features.has_value(), i + 1 >= 120) << "bar " << i;
+TEST(FeatureEngine, EveryIndicatorMatchesItsTextbookDefinition) {
+  const auto bars = make_bars(400, 3);
+  auto engine = FeatureEngine::create(config::FeaturesConfig{});
+  ASSERT_TRUE(engine.is_ok());
+  std::vector<MarketDataOHLCVEvent> seen;
+  int checked = 0;
+  for (const auto& bar : bars) {
+    seen.push_back(bar);
+    const auto features = (*engine)->update(bar);
     if (!features) continue;
-    expect_matches_reference(*features, reference(series, i, config), series[i].to_double(),
-                             "bar " + std::to_string(i));
+    // Check every 37th vector and the last: the reference recomputes from scratch each time.
+    if (seen.size() % 37 != 0 && seen.size() != bars.size()) continue;
+    ++checked;
+    const auto c = closes_of(seen);
+    const size_t t = c.size() - 1;
+    const std::string at = " at bar " + std::to_string(t);
+    const auto get = [&](const std::string& name) { return features->get(name).value(); };
+
+    expect_relatively_near(get("sma_30"), mean_of(c, t, 30), "sma_30" + at);
+    expect_relatively_near(get("sma_120"), mean_of(c, t, 120), "sma_120" + at);
+    expect_relatively_near(get("ma_spread_30_120") + 1.0, mean_of(c, t, 30) / mean_of(c, t, 120), "ma_spread" + at);
+    for (int h : {1, 5, 15}) {
+      expect_relatively_near(get("return_" + std::to_string(h)) + 1.0, c[t] / c[t - static_cast<size_t>(h)],
+                             "return" + at);
+    }
+    expect_relatively_near(get("rsi_14"), reference_rsi(c, 14), "rsi_14" + at);
+
+    const auto fast = ema_series(c, 12), slow = ema_series(c, 26);
+    std::vector<double> line;
+    for (size_t i = 25; i < c.size(); ++i) line.push_back(fast[i] - slow[i]);
+    const auto signal = ema_series(line, 9);
+    expect_relatively_near(get("macd_12_26_9"), line.back(), "macd" + at);
+    expect_relatively_near(get("macd_signal_12_26_9"), signal.back(), "macd_signal" + at);
+    expect_relatively_near(get("macd_hist_12_26_9"), line.back() - signal.back(), "macd_hist" + at);
+
+    const double middle = mean_of(c, t, 20);
+    double squares = 0;
+    for (size_t i = t - 19; i <= t; ++i) squares += (c[i] - middle) * (c[i] - middle);
+    const double sd = std::sqrt(squares / 20);  // population stddev, as TA-Lib
+    const double lower = middle - 2 * sd, upper = middle + 2 * sd;
+    expect_relatively_near(get("bb_pctb_20_2"), (c[t] - lower) / (upper - lower), "bb_pctb" + at);
+    expect_relatively_near(get("bb_width_20_2"), (upper - lower) / middle, "bb_width" + at);
+
+    const double atr = reference_atr(seen, 14);
+    expect_relatively_near(get("atr_14"), atr, "atr" + at);
+    expect_relatively_near(get("natr_14"), atr / c[t] * 100.0, "natr" + at);
+    expect_relatively_near(get("roc_10"), (c[t] / c[t - 10] - 1.0) * 100.0, "roc" + at);
+
+    std::vector<double> log_returns;
+    for (size_t i = t - 29; i <= t; ++i) log_returns.push_back(std::log(c[i] / c[i - 1]));
+    double lr_mean = 0;
+    for (double r : log_returns) lr_mean += r;
+    lr_mean /= 30;
+    double lr_squares = 0;
+    for (double r : log_returns) lr_squares += (r - lr_mean) * (r - lr_mean);
+    expect_relatively_near(get("volatility_30"), std::sqrt(lr_squares / 29), "volatility" + at);
+
+    double pv = 0, v = 0;
+    for (size_t i = t - 19; i <= t; ++i) {
+      const double typical = (seen[i].high.to_double() + seen[i].low.to_double() + c[i]) / 3.0;
+      pv += typical * seen[i].volume.to_double();
+      v += seen[i].volume.to_double();
+    }
+    expect_relatively_near(get("vwap_dev_20") + 1.0, c[t] / (pv / v), "vwap_dev" + at);
   }
+  EXPECT_GE(checked, 5);
+}
+
+TEST(FeatureEngine, RsiOfAFlatSeriesIsFiftyAndOfARisingOneIsHundred) {
+  config::FeaturesConfig config;
+  config.indicators = {"rsi"};
+  auto engine = FeatureEngine::create(config);
+  ASSERT_TRUE(engine.is_ok());
+  auto bars = make_bars(20, 2);
+  for (size_t i = 0; i < bars.size(); ++i) bars[i].close = bars[i].open = Price::from_raw(400000, 1);
+  std::optional<FeatureVector> last;
+  for (const auto& b : bars) last = (*engine)->update(b);
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->get("rsi_14"), 50.0);
+
+  auto rising = make_bars(20, 2, "ETH/USD");
+  for (size_t i = 0; i < rising.size(); ++i) rising[i].close = Price::from_raw(400000 + 10 * static_cast<int64_t>(i), 1);
+  for (const auto& b : rising) last = (*engine)->update(b);
+  EXPECT_EQ(last->get("rsi_14"), 100.0);
 }
 
 TEST(FeatureEngine, PairsKeepIndependentState) {
-  const config::FeaturesConfig config = small_windows();
-  FeatureEngine interleaved(config);
-  FeatureEngine btc_only(config);
-  const auto btc = closes(40, 5);
-  const auto eth = closes(40, 6);
-  // ETH starts 3 bars later, so it warms up on its own count.
+  config::FeaturesConfig config;
+  config.indicators = {"ma_spread", "rsi"};
+  config.fast_window = 3;
+  config.slow_window = 5;
+  auto together = FeatureEngine::create(config);
+  auto btc_alone = FeatureEngine::create(config);
+  ASSERT_TRUE(together.is_ok() && btc_alone.is_ok());
+  const auto btc = make_bars(30, 4, "BTC/USD");
+  const auto eth = make_bars(30, 9, "ETH/USD");
   for (size_t i = 0; i < btc.size(); ++i) {
-    const auto from_both = interleaved.update(bar("BTC/USD", static_cast<int64_t>(i), btc[i]));
-    const auto from_one = btc_only.update(bar("BTC/USD", static_cast<int64_t>(i), btc[i]));
-    ASSERT_EQ(from_both.has_value(), from_one.has_value());
-    if (from_both) {
-      EXPECT_EQ(from_both->values, from_one->values) << "bar " << i;
-    }
-    if (i >= 3) {
-      const size_t j = i - 3;
-      const auto eth_features = interleaved.update(bar("ETH/USD", static_cast<int64_t>(i), eth[j]));
-      ASSERT_EQ(eth_features.has_value(), j >= 4) << "ETH bar " << j;
-      if (eth_features) {
-        expect_matches_reference(*eth_features, reference(eth, j, config), eth[j].to_double(),
-                                 "ETH bar " + std::to_string(j));
-      }
+    const auto mixed = (*together)->update(btc[i]);
+    (*together)->update(eth[i]);
+    const auto alone = (*btc_alone)->update(btc[i]);
+    ASSERT_EQ(mixed.has_value(), alone.has_value());
+    if (mixed) {
+      EXPECT_EQ(mixed->values, alone->values) << "bar " << i;
     }
   }
 }
 
-TEST(FeatureEngine, PublishesFeatureEventsOnTheBus) {
+TEST(FeatureEngine, PublishesFeatureEventsWithTheBarCloseTime) {
   SimulatedClock clock(timestamp_from_seconds(kJan1));
   PubSubManager bus(clock);
-  const config::FeaturesConfig config = small_windows();
-  FeatureEngine engine(config);
-  engine.attach(bus);
+  config::FeaturesConfig config;
+  config.indicators = {"returns"};
+  config.return_horizons = {2};
+  auto engine = FeatureEngine::create(config);
+  ASSERT_TRUE(engine.is_ok());
+  (*engine)->attach(bus);
   std::vector<FeatureEvent> events;
   bus.subscribe<FeatureEvent>([&](const FeatureEvent& e) { events.push_back(e); });
-
-  const auto series = closes(8, 7);
-  std::vector<MarketDataOHLCVEvent> bars;
-  for (size_t i = 0; i < series.size(); ++i) {
-    bars.push_back(bar("BTC/USD", static_cast<int64_t>(i), series[i]));
-    bus.publish(bars.back());
-    bus.run_until_idle();
-    EXPECT_EQ(events.size(), i + 1 >= 5 ? i + 1 - 4 : 0u) << "after bar " << i;
-  }
+  const auto bars = make_bars(6, 5);
+  for (const auto& b : bars) bus.publish(b);
+  bus.run_until_idle();
   ASSERT_EQ(events.size(), 4u);
-  for (size_t k = 0; k < events.size(); ++k) {
-    const size_t i = k + 4;
-    const FeatureEvent& event = events[k];
-    EXPECT_EQ(event.instrument, InstrumentId("BTC/USD"));
-    EXPECT_EQ(event.meta.ts_event, bars[i].meta.ts_event);
-    ASSERT_NE(event.features.names, nullptr);
-    EXPECT_THAT(*event.features.names,
-                ElementsAre("sma_fast", "sma_slow", "ma_spread", "return_2"));
-    // Every event shares the engine's one list of names.
-    EXPECT_EQ(event.features.names, engine.names());
-    expect_matches_reference(event.features, reference(series, i, config), series[i].to_double(),
-                             "event " + std::to_string(k));
-    EXPECT_EQ(event.features.get("sma_slow"), event.features.values[1]);
-  }
+  EXPECT_EQ(events[0].meta.ts_event, bars[2].meta.ts_event);
+  EXPECT_EQ(events[0].features.names, (*engine)->names());
+  EXPECT_EQ(events[0].features.get("return_2"), bars[2].close.to_double() / bars[0].close.to_double() - 1.0);
 }
 
-// --- PredictionService -------------------------------------------------------------------------
+TEST(FeatureEngine, UnknownOrDuplicateIndicatorsAreErrors) {
+  config::FeaturesConfig config;
+  config.indicators = {"rsi", "stochastic"};
+  auto unknown = FeatureEngine::create(config);
+  ASSERT_FALSE(unknown.is_ok());
+  EXPECT_THAT(unknown.status().message(), HasSubstr("unknown indicator 'stochastic'"));
+  config.indicators = {"rsi", "rsi"};
+  auto twice = FeatureEngine::create(config);
+  ASSERT_FALSE(twice.is_ok());
+  EXPECT_THAT(twice.status().message(), HasSubstr("'rsi_14' is produced twice"));
+}
 
-const std::vector<std::string> kEngineFeatures = {"sma_fast", "sma_slow", "ma_spread", "return_5"};
-
-double logistic(double k, double x) { return 1.0 / (1.0 + std::exp(-k * x)); }
+TEST(RollingWindow, VarianceKeepsItsPrecisionAtLargePricesOverLongRuns) {
+  features::RollingWindow window(20);
+  std::vector<double> values;
+  for (int i = 0; i < 100000; ++i) {
+    const double v = 65000.0 + std::sin(i * 0.37) * 12.5 + (i % 7) * 0.1;
+    window.add(v);
+    values.push_back(v);
+  }
+  double mean = 0;
+  for (size_t i = values.size() - 20; i < values.size(); ++i) mean += values[i];
+  mean /= 20;
+  double squares = 0;
+  for (size_t i = values.size() - 20; i < values.size(); ++i) squares += (values[i] - mean) * (values[i] - mean);
+  expect_relatively_near(window.mean(), mean, "mean");
+  expect_relatively_near(window.population_variance(), squares / 20, "variance");
+}
 
 TEST(MomentumModel, ProbabilityIsLogisticOfTheSpread) {
-  const MomentumModel model("m1", 400.0);
+  const MomentumModel model("m1", 400.0, "ma_spread_3_5");
   EXPECT_EQ(model.id(), "m1");
-  EXPECT_THAT(model.feature_names(), ElementsAre("ma_spread"));
+  EXPECT_THAT(model.feature_names(), ElementsAre("ma_spread_3_5"));
   for (double spread : {-0.01, -0.0017, 0.0, 0.0005, 0.003, 0.02}) {
     const auto p = model.predict({spread});
     ASSERT_TRUE(p.is_ok());
@@ -233,7 +303,7 @@ TEST(MomentumModel, ProbabilityIsLogisticOfTheSpread) {
 }
 
 TEST(MomentumModel, RejectsNonFiniteAndMisshapenInputs) {
-  const MomentumModel model("m1", 400.0);
+  const MomentumModel model("m1", 400.0, "ma_spread_3_5");
   EXPECT_EQ(model.predict({std::numeric_limits<double>::quiet_NaN()}).status().code(),
             StatusCode::kInvalidArgument);
   EXPECT_FALSE(model.predict({std::numeric_limits<double>::infinity()}).is_ok());
@@ -244,13 +314,14 @@ TEST(MomentumModel, RejectsNonFiniteAndMisshapenInputs) {
 TEST(PredictionModelFactory, BuildsMomentumAndRejectsUnknownTypes) {
   config::PredictionConfig config;
   config.momentum_sensitivity = 250.0;
-  auto model = make_model(config);
+  auto model = make_model(config, config::FeaturesConfig{});
   ASSERT_TRUE(model.is_ok());
   EXPECT_EQ((*model)->id(), "momentum_v1");
+  EXPECT_THAT((*model)->feature_names(), ElementsAre("ma_spread_30_120"));
   EXPECT_DOUBLE_EQ(*(*model)->predict({0.002}), logistic(250.0, 0.002));
 
   config.model_type = "xgboost";
-  auto unknown = make_model(config);
+  auto unknown = make_model(config, config::FeaturesConfig{});
   ASSERT_FALSE(unknown.is_ok());
   EXPECT_THAT(unknown.status().message(), HasSubstr("'xgboost' is not supported"));
 }
@@ -264,7 +335,7 @@ class NeedsRsiModel final : public PredictionModel {
 
  private:
   std::string id_ = "rsi_model";
-  std::vector<std::string> names_{"ma_spread", "rsi_14"};
+  std::vector<std::string> names_{"ma_spread_3_5", "rsi_14"};
 };
 
 TEST(PredictionService, ModelNeedingAMissingFeatureFailsCreate) {
@@ -275,16 +346,16 @@ TEST(PredictionService, ModelNeedingAMissingFeatureFailsCreate) {
   EXPECT_EQ(service.status().message(),
             "model 'rsi_model' needs feature 'rsi_14', which the feature engine does not produce");
 
-  auto momentum = PredictionService::create(std::make_unique<MomentumModel>("m1", 400.0),
-                                            "prob_price_up", {"sma_fast", "sma_slow"});
+  auto momentum = PredictionService::create(
+      std::make_unique<MomentumModel>("m1", 400.0, "ma_spread_3_5"), "prob_price_up", {"sma_3", "sma_5"});
   ASSERT_FALSE(momentum.is_ok());
-  EXPECT_THAT(momentum.status().message(), HasSubstr("needs feature 'ma_spread'"));
+  EXPECT_THAT(momentum.status().message(), HasSubstr("needs feature 'ma_spread_3_5'"));
 }
 
 class PredictionServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto created = PredictionService::create(std::make_unique<MomentumModel>("momentum_v1", 400.0),
+    auto created = PredictionService::create(std::make_unique<MomentumModel>("momentum_v1", 400.0, "ma_spread_3_5"),
                                              "prob_price_up", kEngineFeatures);
     ASSERT_TRUE(created.is_ok()) << created.status().to_string();
     service_ = std::move(*created);
@@ -364,24 +435,27 @@ TEST_F(PredictionServiceTest, ShortFeatureVectorIsAnErrorNotAPrediction) {
 TEST(FeaturesToPrediction, EngineAndServiceWorkTogetherOnTheBus) {
   SimulatedClock clock(timestamp_from_seconds(kJan1));
   PubSubManager bus(clock);
-  const config::FeaturesConfig config = small_windows();
-  FeatureEngine engine(config);
-  auto service = PredictionService::create(std::make_unique<MomentumModel>("m", 400.0),
-                                           "prob_price_up", *engine.names());
+  config::FeaturesConfig config;
+  config.indicators = {"ma_spread"};
+  config.fast_window = 3;
+  config.slow_window = 5;
+  auto engine = FeatureEngine::create(config);
+  ASSERT_TRUE(engine.is_ok());
+  auto service = PredictionService::create(std::make_unique<MomentumModel>("m", 400.0, "ma_spread_3_5"),
+                                           "prob_price_up", *(*engine)->names());
   ASSERT_TRUE(service.is_ok());
-  engine.attach(bus);
+  (*engine)->attach(bus);
   (*service)->attach(bus);
   std::vector<PredictionEvent> predictions;
   bus.subscribe<PredictionEvent>([&](const PredictionEvent& e) { predictions.push_back(e); });
 
-  const auto series = closes(12, 8);
-  for (size_t i = 0; i < series.size(); ++i) {
-    bus.publish(bar("BTC/USD", static_cast<int64_t>(i), series[i]));
-  }
+  const auto bars = make_bars(12, 8);
+  for (const auto& b : bars) bus.publish(b);
   bus.run_until_idle();
-  ASSERT_EQ(predictions.size(), series.size() - 4);
-  const Expected last = reference(series, series.size() - 1, config);
-  EXPECT_NEAR(predictions.back().value, logistic(400.0, last.sma_fast / last.sma_slow - 1.0), 1e-9);
+  ASSERT_EQ(predictions.size(), bars.size() - 4);
+  const auto closes = closes_of(bars);
+  const double spread = mean_of(closes, closes.size() - 1, 3) / mean_of(closes, closes.size() - 1, 5) - 1.0;
+  EXPECT_NEAR(predictions.back().value, logistic(400.0, spread), 1e-9);
 }
 
 }  // namespace

@@ -44,11 +44,26 @@ struct PortfolioConfig {
   bool operator==(const PortfolioConfig&) const = default;
 };
 
+// Indicators computed on every closed bar. Each indicator's feature names carry its
+// parameters (rsi_14, macd_12_26_9, ...), so a model's feature list pins what it was trained on.
 struct FeaturesConfig {
-  int fast_window = 30;    // bars in the fast moving average
-  int slow_window = 120;   // bars in the slow moving average
-  int return_horizon = 5;  // bars for the return feature
-
+  // Which indicators, by name: ma_spread, returns, rsi, macd, bollinger, atr, roc, volatility,
+  // vwap. Their order is the order of the features.
+  std::vector<std::string> indicators = {"ma_spread", "returns", "rsi",        "macd", "bollinger",
+                                         "atr",       "roc",     "volatility", "vwap"};
+  int fast_window = 30;    // ma_spread: bars in the fast moving average
+  int slow_window = 120;   // ma_spread: bars in the slow moving average
+  std::vector<int> return_horizons = {1, 5, 15};  // returns: bars back
+  int rsi_period = 14;
+  int macd_fast = 12;
+  int macd_slow = 26;
+  int macd_signal = 9;
+  int bollinger_period = 20;
+  double bollinger_stddev = 2.0;
+  int atr_period = 14;
+  int roc_period = 10;
+  int volatility_window = 30;  // log returns in the stddev
+  int vwap_window = 20;
   bool operator==(const FeaturesConfig&) const = default;
 };
 

@@ -1,7 +1,9 @@
 #pragma once
-// FeatureEngine: turns closed bars into named feature vectors, incrementally (O(1) per bar).
-// Nothing is published for a pair before its warm-up is complete. The same class computes
-// features for training over history and live, so names and values match exactly.
+// FeatureEngine: turns closed bars into named feature vectors, incrementally (O(1) per bar per
+// indicator). Nothing is published for a pair before every configured indicator has warmed up.
+// The same class computes features for training (batch over history, through update()) and
+// live (on the bus), so names and values match exactly between training and inference.
+// Engine thread only.
 
 #include <memory>
 #include <string>
@@ -10,54 +12,44 @@
 
 #include "galfriday/bus/pubsub.hpp"
 #include "galfriday/config/config.hpp"
+#include "galfriday/features/indicators.hpp"
 
 namespace galfriday {
 
-// Mean of the last `window` values, kept as a running sum over a circular buffer.
-class RollingMean {
- public:
-  explicit RollingMean(int window) : values_(static_cast<size_t>(window), 0.0) {}
-  void add(double value);
-  bool full() const { return count_ >= values_.size(); }
-  double mean() const { return sum_ / static_cast<double>(count_ < values_.size() ? count_ : values_.size()); }
-
- private:
-  std::vector<double> values_;
-  size_t next_ = 0;
-  size_t count_ = 0;
-  double sum_ = 0.0;
-};
+// The indicator specs a features config asks for, in its order. Fails on an unknown name or a
+// feature name produced twice.
+Result<std::vector<features::IndicatorSpec>> indicator_specs(const config::FeaturesConfig& config);
 
 class FeatureEngine {
  public:
-  explicit FeatureEngine(const config::FeaturesConfig& config);
+  static Result<std::unique_ptr<FeatureEngine>> create(const config::FeaturesConfig& config);
 
-  // Feature names in the order of every FeatureVector this engine produces:
-  // sma_fast, sma_slow, ma_spread (sma_fast / sma_slow - 1), return_<horizon>.
+  // Feature names in the order of every FeatureVector this engine produces.
   const std::shared_ptr<const std::vector<std::string>>& names() const { return names_; }
   // Bars a pair needs before its first feature vector.
-  int warmup_bars() const;
+  int warmup_bars() const { return warmup_bars_; }
 
   void attach(PubSubManager& bus);
 
-  // Updates the pair's state with a closed bar; returns features once warmed up.
+  // Updates the pair's state with a closed bar; returns features once warmed up. A bar whose
+  // features are not all finite returns nothing (counted in non_finite()), so a model never
+  // sees NaN or infinity.
   std::optional<FeatureVector> update(const MarketDataOHLCVEvent& bar);
 
- private:
-  struct PairState {
-    RollingMean fast;
-    RollingMean slow;
-    std::vector<double> closes;  // circular, return_horizon + 1 long
-    size_t next = 0;
-    int64_t bars = 0;
-  };
+  uint64_t non_finite() const { return non_finite_; }
 
+ private:
+  explicit FeatureEngine(std::vector<features::IndicatorSpec> specs);
+
+  using PairState = std::vector<std::unique_ptr<features::Indicator>>;
   PairState& state_for(const InstrumentId& id);
 
-  config::FeaturesConfig config_;
+  std::vector<features::IndicatorSpec> specs_;
   std::shared_ptr<const std::vector<std::string>> names_;
+  int warmup_bars_ = 0;
   std::unordered_map<InstrumentId, PairState> pairs_;
   PubSubManager* bus_ = nullptr;
+  uint64_t non_finite_ = 0;
 };
 
 }  // namespace galfriday

@@ -21,11 +21,12 @@ class PredictionModel {
   virtual Result<double> predict(const std::vector<double>& inputs) const = 0;
 };
 
-// A transparent baseline: P(up) = logistic(sensitivity × ma_spread). A rising fast average
-// over the slow one reads as momentum up. Used until a trained model is configured.
+// A transparent baseline: P(up) = logistic(sensitivity × ma_spread_<fast>_<slow>). A rising
+// fast average over the slow one reads as momentum up. Used until a trained model is
+// configured.
 class MomentumModel final : public PredictionModel {
  public:
-  MomentumModel(std::string id, double sensitivity);
+  MomentumModel(std::string id, double sensitivity, std::string spread_feature);
   const std::string& id() const override { return id_; }
   const std::vector<std::string>& feature_names() const override { return feature_names_; }
   Result<double> predict(const std::vector<double>& inputs) const override;
@@ -33,11 +34,13 @@ class MomentumModel final : public PredictionModel {
  private:
   std::string id_;
   double sensitivity_;
-  std::vector<std::string> feature_names_{"ma_spread"};
+  std::vector<std::string> feature_names_;
 };
 
-// Builds the configured model. An unknown model type is an error.
-Result<std::unique_ptr<PredictionModel>> make_model(const config::PredictionConfig& config);
+// Builds the configured model; the momentum model reads the ma_spread feature of `features`.
+// An unknown model type is an error.
+Result<std::unique_ptr<PredictionModel>> make_model(const config::PredictionConfig& config,
+                                                    const config::FeaturesConfig& features);
 
 class PredictionService {
  public:
