@@ -38,6 +38,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const config::Config& config,
   auto features = FeatureEngine::create(config.features);
   if (!features) return features.status();
   pipeline->features_ = std::move(*features);
+  GF_RETURN_IF_ERROR(StrategyArbitrator::check_features(config.strategy, *pipeline->features_->names()));
   auto model = make_model(config.prediction, config.features);
   if (!model) return model.status();
   auto prediction = PredictionService::create(std::move(*model), config.prediction.target, *pipeline->features_->names());

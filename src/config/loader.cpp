@@ -221,6 +221,7 @@ constexpr NumberRange kOpenPercent{0, 100, true, true};
 constexpr NumberRange kProbability{0, 1, false, false};
 constexpr NumberRange kPositiveRatio{0, 1, true, false};
 constexpr NumberRange kPositiveNumber{0, kUnbounded, true, false};
+constexpr NumberRange kAnyNumber{-kUnbounded, kUnbounded, false, false};
 constexpr IntRange kPrecisionRange{0, kMaxPrecision};
 constexpr IntRange kAtLeastOne{1, std::numeric_limits<int64_t>::max()};
 constexpr IntRange kZeroOrMore{0, std::numeric_limits<int64_t>::max()};
@@ -294,6 +295,10 @@ class MapReader {
 
   const std::string& path() const { return path_; }
   int line() const { return line_; }
+  bool has(std::string_view key) const {
+    return std::any_of(entries_.begin(), entries_.end(),
+                       [&](const Entry& entry) { return entry.key == key; });
+  }
 
   std::string child(std::string_view key) const {
     return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
@@ -777,10 +782,52 @@ class Loader {
     read_enum(map, "entry_type", strategy.entry_type,
               {{"market", EntryType::kMarket}, {"limit", EntryType::kLimit}});
     read_number(map, "limit_offset_pct", strategy.limit_offset_pct, kPercent);
+    read_enum(map, "stop_mode", strategy.stop_mode,
+              {{"percent", StopMode::kPercent}, {"atr", StopMode::kAtr}});
     read_number(map, "sl_pct", strategy.sl_pct, kOpenPercent);
     read_number(map, "tp_pct", strategy.tp_pct, kOpenPercent);
+    read_string(map, "atr_feature", strategy.atr_feature, "a feature name such as atr_14");
+    read_number(map, "sl_atr_multiple", strategy.sl_atr_multiple, kPositiveNumber);
+    read_number(map, "tp_atr_multiple", strategy.tp_atr_multiple, kPositiveNumber);
     read_int(map, "cooldown_bars", strategy.cooldown_bars, kZeroOrMore);
+    read_int(map, "max_holding_bars", strategy.max_holding_bars, kZeroOrMore);
+    if (auto field = take(map, "confirmation_rules")) read_rules(*field, strategy.confirmation_rules);
     map.warn_unknown_keys();
+  }
+
+  void read_rules(const Field& field, std::vector<ConfirmationRule>& rules) {
+    if (field.value.IsNull()) return;
+    if (!field.value.IsSequence()) {
+      expected(field, "a list of rules, each {feature: NAME, op: gt|ge|lt|le, value: NUMBER}");
+      return;
+    }
+    rules.clear();
+    for (size_t i = 0; i < field.value.size(); ++i) {
+      const YAML::Node element = field.value[i];
+      const std::string path = field.path + "[" + std::to_string(i) + "]";
+      const int line = line_of(element) > 0 ? line_of(element) : field.line;
+      if (!element.IsMap()) {
+        expected(Field{path, element, line}, "a rule {feature: NAME, op: gt|ge|lt|le, value: NUMBER}");
+        continue;
+      }
+      MapReader map(element, path, line, issues_);
+      ConfirmationRule rule;
+      bool ok = true;
+      if (!map.has("feature") || !map.has("value")) {
+        issues_.error(path, line, "a rule needs a feature and a value");
+        ok = false;
+      }
+      ok = read_string(map, "feature", rule.feature, "a feature name") && ok;
+      ok = read_enum(map, "op", rule.op,
+                     {{"gt", ConfirmationRule::Op::kGreater},
+                      {"ge", ConfirmationRule::Op::kGreaterOrEqual},
+                      {"lt", ConfirmationRule::Op::kLess},
+                      {"le", ConfirmationRule::Op::kLessOrEqual}}) &&
+           ok;
+      ok = read_number(map, "value", rule.value, kAnyNumber) && ok;
+      map.warn_unknown_keys();
+      if (ok) rules.push_back(std::move(rule));
+    }
   }
 
   void read_risk(MapReader& map, RiskConfig& risk) {

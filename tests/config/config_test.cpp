@@ -170,9 +170,15 @@ TEST(ConfigExample, MentionsEveryKey) {
                           "sell_threshold",
                           "entry_type",
                           "limit_offset_pct",
+                          "stop_mode",
                           "sl_pct",
                           "tp_pct",
+                          "atr_feature",
+                          "sl_atr_multiple",
+                          "tp_atr_multiple",
                           "cooldown_bars",
+                          "max_holding_bars",
+                          "confirmation_rules",
                           "risk",
                           "max_total_drawdown_pct",
                           "max_daily_drawdown_pct",
@@ -610,6 +616,34 @@ TEST(ConfigLoader, BuyThresholdMustExceedSellThreshold) {
   EXPECT_EQ(only_error("strategy:\n  id: x\n  sell_threshold: 0.9\n").to_string(),
             "line 3: strategy.buy_threshold: must be greater than strategy.sell_threshold (0.9), "
             "got 0.65");
+}
+
+TEST(ConfigLoader, ReadsStopModeTimeStopAndConfirmationRules) {
+  const Config config = load_valid(R"(strategy:
+  stop_mode: atr
+  sl_atr_multiple: 1.5
+  max_holding_bars: 240
+  confirmation_rules:
+    - {feature: rsi_14, op: lt, value: 70}
+    - {feature: volatility_30, op: ge, value: 0.0001}
+)");
+  EXPECT_EQ(config.strategy.stop_mode, StopMode::kAtr);
+  EXPECT_EQ(config.strategy.sl_atr_multiple, 1.5);
+  EXPECT_EQ(config.strategy.max_holding_bars, 240);
+  ASSERT_EQ(config.strategy.confirmation_rules.size(), 2u);
+  EXPECT_EQ(config.strategy.confirmation_rules[0].feature, "rsi_14");
+  EXPECT_EQ(config.strategy.confirmation_rules[0].op, ConfirmationRule::Op::kLess);
+  EXPECT_EQ(config.strategy.confirmation_rules[1].value, 0.0001);
+}
+
+TEST(ConfigLoader, MalformedConfirmationRulesAreErrorsWithTheirIndex) {
+  EXPECT_EQ(only_error("strategy:\n  confirmation_rules:\n    - {feature: rsi_14, op: above, value: 1}\n")
+                .to_string(),
+            "line 3: strategy.confirmation_rules[0].op: expected one of gt, ge, lt, le, got 'above'");
+  EXPECT_EQ(only_error("strategy:\n  confirmation_rules:\n    - {feature: rsi_14}\n").to_string(),
+            "line 3: strategy.confirmation_rules[0]: a rule needs a feature and a value");
+  EXPECT_EQ(only_error("strategy:\n  confirmation_rules: 5\n").path, "strategy.confirmation_rules");
+  EXPECT_EQ(only_error("strategy:\n  stop_mode: trailing\n").path, "strategy.stop_mode");
 }
 
 TEST(ConfigLoader, FastWindowMustBeShorterThanSlowWindow) {

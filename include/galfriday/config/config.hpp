@@ -79,15 +79,34 @@ struct PredictionConfig {
 
 enum class EntryType { kMarket, kLimit };
 
+// How stop-loss and take-profit distances are set: a percentage of the entry, or multiples of
+// the average true range (a volatility-scaled stop).
+enum class StopMode { kPercent, kAtr };
+
+// A condition on a feature that must hold for an entry, e.g. {feature: rsi_14, op: lt, value: 70}.
+struct ConfirmationRule {
+  enum class Op { kGreater, kGreaterOrEqual, kLess, kLessOrEqual };
+  std::string feature;
+  Op op = Op::kGreater;
+  double value = 0.0;
+  bool operator==(const ConfirmationRule&) const = default;
+};
+
 struct StrategyConfig {
   std::string id = "default";
   double buy_threshold = 0.65;      // probability at or above which to enter long
   double sell_threshold = 0.35;     // probability at or below which to exit
   EntryType entry_type = EntryType::kMarket;
   double limit_offset_pct = 0.01;   // limit entries: percent inside the touch
-  double sl_pct = 2.0;              // stop-loss distance, percent of entry
-  double tp_pct = 4.0;              // take-profit distance, percent of entry
-  int cooldown_bars = 5;            // bars to wait after an exit before re-entering a pair
+  StopMode stop_mode = StopMode::kPercent;
+  double sl_pct = 2.0;              // stop_mode percent: stop-loss distance, percent of entry
+  double tp_pct = 4.0;              // stop_mode percent: take-profit distance, percent of entry
+  std::string atr_feature = "atr_14";  // stop_mode atr: the feature holding the ATR (price units)
+  double sl_atr_multiple = 2.0;     // stop_mode atr: stop-loss distance in ATRs
+  double tp_atr_multiple = 4.0;     // stop_mode atr: take-profit distance in ATRs
+  int cooldown_bars = 5;            // bars to wait after an exit or a rejection before re-entering
+  int max_holding_bars = 0;         // time stop: exit after this many bars in a position; 0 = off
+  std::vector<ConfirmationRule> confirmation_rules;  // all must hold for an entry
 
   bool operator==(const StrategyConfig&) const = default;
 };
