@@ -6,6 +6,8 @@ namespace galfriday {
 namespace {
 
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
+constexpr int kMinYear = 1678;
+constexpr int kMaxYear = 2261;
 
 bool read_digits(std::string_view text, size_t& pos, size_t count, int& out) {
   if (pos + count > text.size()) return false;
@@ -101,6 +103,12 @@ Result<Timestamp> parse_iso8601(std::string_view text) {
     return bad();
   }
   if (pos != text.size()) return bad();
+  // Nanoseconds since 1970 in 64 bits reach from 1677 to 2262; outside that the arithmetic below
+  // would overflow, so such timestamps are out of range rather than wrong.
+  if (y < kMinYear || y > kMaxYear) {
+    return out_of_range("'" + std::string(text.substr(0, 64)) + "' is outside the years " +
+                        std::to_string(kMinYear) + ".." + std::to_string(kMaxYear));
+  }
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return bad();
   const int64_t seconds = sys_days{ymd}.time_since_epoch().count() * 86400 + h * 3600 + mi * 60 + s -

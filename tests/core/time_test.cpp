@@ -21,6 +21,13 @@ TEST(Time, ParsesKrakenTimestamps) {
   EXPECT_EQ(parse_iso8601("2024-01-01T01:00:00+01:00").value(), timestamp_from_seconds(1704067200));
 }
 
+TEST(Time, YearsBeyondTheNanosecondRangeAreOutOfRange) {
+  EXPECT_EQ(parse_iso8601("2262-05-01T00:00:00Z").status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(parse_iso8601("9999-12-31T23:59:59Z").status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(parse_iso8601("1600-01-01T00:00:00Z").status().code(), StatusCode::kOutOfRange);
+  EXPECT_TRUE(parse_iso8601("2261-12-31T23:59:59Z").is_ok());
+}
+
 TEST(Time, RoundTripsThroughText) {
   const Timestamp ts = timestamp_from_nanos(1732540000123456789);
   EXPECT_EQ(parse_iso8601(format_iso8601(ts)).value(), ts);
