@@ -849,8 +849,11 @@ class Loader {
     read_number(map, "taker_fee_pct", execution.taker_fee_pct, kPercent);
     read_number(map, "maker_fee_pct", execution.maker_fee_pct, kPercent);
     read_enum(map, "slippage_model", execution.slippage_model,
-              {{"none", SlippageModel::kNone}, {"fixed", SlippageModel::kFixed}});
+              {{"none", SlippageModel::kNone},
+               {"fixed", SlippageModel::kFixed},
+               {"volume_impact", SlippageModel::kVolumeImpact}});
     read_number(map, "slippage_pct", execution.slippage_pct, kPercent);
+    read_number(map, "impact_pct_per_volume", execution.impact_pct_per_volume, kPercent);
     read_number(map, "fill_liquidity_ratio", execution.fill_liquidity_ratio, kPositiveRatio);
     map.warn_unknown_keys();
   }

@@ -112,6 +112,9 @@ void SimulatedExchange::process_order(Order& order, const MarketDataOHLCVEvent& 
                                       Quantity& liquidity) {
   ++order.bars_seen;
   const Quantity remaining = order.qty - order.filled;
+  // The share of the bar's volume this order would take, for the volume-impact slippage.
+  const double volume_share =
+      bar.volume.is_positive() ? ratio(std::min(remaining, liquidity), bar.volume) : 0.0;
   std::optional<Price> price;
   Liquidity side_of_book = Liquidity::kTaker;
   bool market_like = order.type == OrderType::kMarket || order.triggered;
@@ -122,11 +125,11 @@ void SimulatedExchange::process_order(Order& order, const MarketDataOHLCVEvent& 
       market_like = true;
       // A gap through the stop fills at the open, not at the stop.
       const Price trigger = order.side == Side::kSell ? std::min(bar.open, *order.stop) : std::max(bar.open, *order.stop);
-      price = slipped(trigger, order.side, spec);
+      price = slipped(trigger, order.side, spec, volume_share);
       cancel_protection(order.instrument, "one-cancels-other: stop-loss triggered", &order);
     }
   } else if (market_like) {
-    price = slipped(bar.open, order.side, spec);
+    price = slipped(bar.open, order.side, spec, volume_share);
   } else if (order.type == OrderType::kLimit || order.type == OrderType::kTakeProfit) {
     const Price limit = *order.limit;
     const bool reached = order.side == Side::kBuy ? bar.low <= limit : bar.high >= limit;
@@ -150,9 +153,13 @@ void SimulatedExchange::process_order(Order& order, const MarketDataOHLCVEvent& 
   }
 }
 
-Price SimulatedExchange::slipped(Price price, Side side, const InstrumentSpec& spec) const {
+Price SimulatedExchange::slipped(Price price, Side side, const InstrumentSpec& spec, double volume_share) const {
   if (config_.slippage_model == config::SlippageModel::kNone) return price;
-  const int64_t ppm = percent_to_ppm(config_.slippage_pct);
+  double percent = config_.slippage_pct;
+  if (config_.slippage_model == config::SlippageModel::kVolumeImpact) {
+    percent += config_.impact_pct_per_volume * volume_share;
+  }
+  const int64_t ppm = percent_to_ppm(percent);
   // Always against us: buys pay more, sells receive less.
   if (side == Side::kBuy) {
     return spec.round_to_tick(price.scaled(kPartsPerMillion + ppm, kPartsPerMillion, spec.price_precision, Rounding::kCeiling),

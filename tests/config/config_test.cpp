@@ -195,6 +195,7 @@ TEST(ConfigExample, MentionsEveryKey) {
                           "maker_fee_pct",
                           "slippage_model",
                           "slippage_pct",
+                          "impact_pct_per_volume",
                           "fill_liquidity_ratio",
                           "backtest",
                           "report_dir",

@@ -198,6 +198,20 @@ TEST_F(SimulatedExchangeTest, WithoutSlippageAMarketEntryFillsAtTheOpen) {
   EXPECT_EQ(fills()[0].last_fill->fee, usd("13.0026"));
 }
 
+TEST_F(SimulatedExchangeTest, VolumeImpactSlippageGrowsWithTheShareOfBarVolume) {
+  config::ExecutionConfig config = config::default_config().execution;
+  config.slippage_model = config::SlippageModel::kVolumeImpact;
+  config.slippage_pct = 0.05;
+  config.impact_pct_per_volume = 10.0;
+  start(config);
+  publish(approval("s1", kBtc, qty("0.1"), btc("49000.0"), std::nullopt));
+  // 0.1 of a 10 BTC bar is 1 %: 0.05 % + 10 % × 0.01 = 0.15 %; 50010.0 × 1.0015 = 50085.015,
+  // rounded up to the tick: 50085.1.
+  run_bar(make_bar(kBtc, 1, btc("50010.0"), btc("50200.0"), btc("49950.0"), btc("50100.0"), "10"));
+  ASSERT_EQ(fills().size(), 1u);
+  EXPECT_EQ(fills()[0].last_fill->price, btc("50085.1"));
+}
+
 TEST_F(SimulatedExchangeTest, ProtectiveOrdersFollowTheEntryFill) {
   start();
   publish(approval("s1", kBtc, qty("0.12345678"), btc("49000.0"), btc("52000.0")));

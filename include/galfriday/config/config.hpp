@@ -126,13 +126,16 @@ struct RiskConfig {
   bool operator==(const RiskConfig&) const = default;
 };
 
-enum class SlippageModel { kNone, kFixed };
+// How far a simulated fill moves against us: not at all, a fixed percentage, or a base
+// percentage plus an impact that grows with the order's share of the bar's volume.
+enum class SlippageModel { kNone, kFixed, kVolumeImpact };
 
 struct ExecutionConfig {
   double taker_fee_pct = 0.26;
   double maker_fee_pct = 0.16;
   SlippageModel slippage_model = SlippageModel::kFixed;
-  double slippage_pct = 0.05;
+  double slippage_pct = 0.05;          // fixed, and the base of volume_impact
+  double impact_pct_per_volume = 10.0;  // volume_impact: extra percent per 100 % of bar volume
   double fill_liquidity_ratio = 0.1;  // at most this share of a bar's volume fills per bar
 
   bool operator==(const ExecutionConfig&) const = default;

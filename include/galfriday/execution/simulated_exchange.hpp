@@ -2,7 +2,8 @@
 // SimulatedExchange: the execution handler for backtest and paper trading. Orders placed
 // while a bar is processed fill against the following bars of their pair, never the bar that
 // produced the signal:
-//  - market orders at the next open, moved against us by the slippage model;
+//  - market orders at the next open, moved against us by the slippage model (fixed, or a
+//    base plus an impact proportional to the fill's share of the bar's volume);
 //  - buy limits when the low reaches the limit, at min(open, limit) (maker when resting);
 //  - each bar fills at most fill_liquidity_ratio of its volume; the rest waits for later bars;
 //  - after an entry fills, a stop-loss and a take-profit protect the position as
@@ -77,7 +78,8 @@ class SimulatedExchange {
   void cancel_protection(const InstrumentId& id, const std::string& reason, const Order* keep = nullptr);
   void publish_report(const Order& order, std::optional<Fill> last_fill, std::string message,
                       Timestamp when);
-  Price slipped(Price price, Side side, const InstrumentSpec& spec) const;
+  // `volume_share`: the fill's quantity over the bar's volume, for the volume-impact model.
+  Price slipped(Price price, Side side, const InstrumentSpec& spec, double volume_share) const;
 
   config::ExecutionConfig config_;
   const InstrumentRegistry& instruments_;
