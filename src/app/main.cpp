@@ -12,6 +12,7 @@
 #include "galfriday/config/config.hpp"
 #include "galfriday/ingest/sample_data.hpp"
 #include "galfriday/log/logger.hpp"
+#include "galfriday/persistence/sqlite_store.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -115,6 +116,26 @@ int run_backtest_command(const std::string& config_path, const std::vector<std::
   return kExitOk;
 }
 
+// `db migrate` applies pending migrations to <data_dir>/galfriday.db; `db status` only reports.
+int run_db_command(const std::string& config_path, bool apply) {
+  auto config = load_config_or_report(config_path);
+  if (!config) return kExitBadInput;
+  const std::filesystem::path path = config->data_dir / "galfriday.db";
+  auto db = persistence::open_sqlite(path);
+  if (!db) return fail(db.status().with_context(path.string()));
+  if (apply) {
+    LiveClock clock;
+    const Status migrated = persistence::migrate(**db, clock);
+    if (!migrated.is_ok()) return fail(migrated.with_context(path.string()));
+  }
+  auto status = persistence::migration_status(**db);
+  if (!status) return fail(status.status().with_context(path.string()));
+  std::cout << path.string() << ": schema version " << status->current_version << " of "
+            << status->latest_version << "\n";
+  for (const auto& name : status->pending) std::cout << "pending: " << name << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,6 +174,14 @@ int main(int argc, char** argv) {
   generate->add_option("--days", days, "days of data")->check(CLI::Range(1, 3660))->capture_default_str();
   generate->add_option("--seed", seed, "random seed")->capture_default_str();
 
+  auto* db_cmd = cli.add_subcommand("db", "Database tools (embedded SQLite in <data_dir>/galfriday.db)");
+  db_cmd->require_subcommand(1);
+  std::string db_config;
+  auto* db_migrate = db_cmd->add_subcommand("migrate", "Apply pending schema migrations");
+  db_migrate->add_option("--config,-c", db_config, "config.yaml")->required();
+  auto* db_status = db_cmd->add_subcommand("status", "Show the schema version and pending migrations");
+  db_status->add_option("--config,-c", db_config, "config.yaml")->required();
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -163,5 +192,6 @@ int main(int argc, char** argv) {
   if (*backtest) return run_backtest_command(config_path, data, report_dir, interval_minutes);
   if (*check) return run_config_check(check_path);
   if (*generate) return run_data_generate(generate_config, out_dir, days, seed);
+  if (*db_migrate || *db_status) return run_db_command(db_config, db_migrate->parsed());
   return kExitBadInput;
 }

@@ -53,5 +53,11 @@ for file in summary.txt summary.json trades.csv equity.csv; do
 done
 if ls state/logs/galfriday.log >/dev/null 2>&1; then echo "ok   log-file-written"; else echo "FAIL log-file-written"; failures=$((failures + 1)); fi
 
+expect db-status-fresh 0 "schema version 0 of [0-9]+" -- "$bin" db status --config cfg.yaml
+expect db-migrate 0 "schema version ([0-9]+) of \1" -- "$bin" db migrate --config cfg.yaml
+expect db-migrate-again 0 "schema version ([0-9]+) of \1" -- "$bin" db migrate --config cfg.yaml
+echo "not a database" > state/galfriday.db.bad && printf 'data_dir: %s/state-bad\n' "$work" > badb.yaml && mkdir -p state-bad && cp state/galfriday.db.bad state-bad/galfriday.db
+expect db-corrupt 1 "galfriday.db" -- "$bin" db status --config badb.yaml
+
 echo "cli: $failures failure(s)"
 exit $((failures > 0))

@@ -1,0 +1,8 @@
+-- Bookkeeping of applied migrations; created by migrate() before the first migration runs.
+CREATE TABLE IF NOT EXISTS schema_version (
+  version       INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL,
+  checksum      TEXT NOT NULL,  -- FNV-1a 64 of the migration's SQL, to detect edited files
+  applied_at_ns INTEGER NOT NULL,
+  applied_at    TEXT NOT NULL
+) STRICT;

@@ -1,0 +1,79 @@
+#pragma once
+// Shared by the persistence tests: hermetic temporary directories and the backends the
+// repository tests run against (only SQLite today; PostgreSQL adds a factory here).
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <random>
+#include <string>
+
+#include "galfriday/persistence/sqlite_store.hpp"
+
+namespace galfriday::persistence::test_support {
+
+// A directory with a unique name under the system's temp directory, removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    std::random_device random;
+    path_ = std::filesystem::temp_directory_path() /
+            ("gf_persistence_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) +
+             "_" + std::to_string(random()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path file(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A database backend under test: how to open a fresh, empty database and a second
+// connection to it.
+struct Backend {
+  std::string name;
+  // Opens (creating) the database identified by `location` inside the test's temp dir. Called
+  // twice with the same location, it gives two connections to the same database.
+  std::function<Result<std::unique_ptr<Database>>(const TempDir& dir, const std::string& location)>
+      open;
+};
+
+inline Backend sqlite_backend() {
+  return {"Sqlite", [](const TempDir& dir, const std::string& location) {
+            SqliteOptions options;
+            options.durability = Durability::kNormal;  // tests need no fsync
+            return open_sqlite(dir.file(location + ".db"), options);
+          }};
+}
+
+// gtest prints parameters in test listings; a backend prints as its name.
+inline void PrintTo(const Backend& backend, std::ostream* out) { *out << backend.name; }
+
+inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param.name;
+}
+
+// Opens or fails the test.
+inline std::unique_ptr<Database> must_open(const Backend& backend, const TempDir& dir,
+                                           const std::string& location = "test") {
+  auto db = backend.open(dir, location);
+  EXPECT_TRUE(db.is_ok()) << db.status().to_string();
+  if (!db) return nullptr;
+  return std::move(db).value();
+}
+
+}  // namespace galfriday::persistence::test_support
