@@ -10,6 +10,7 @@ packages=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libsimdjson-dev nlohmann-json3-dev
   libsqlite3-dev
+  libxgboost-dev
 )
 
 missing=()
