@@ -767,8 +767,9 @@ class Loader {
   }
 
   void read_prediction(MapReader& map, PredictionConfig& prediction) {
-    read_string(map, "model_type", prediction.model_type, "'momentum' (the only model type so far)",
-                [](std::string_view text) { return text == "momentum"; });
+    read_string(map, "model_type", prediction.model_type, "'momentum' or 'xgboost'",
+                [](std::string_view text) { return text == "momentum" || text == "xgboost"; });
+    read_path(map, "model_path", prediction.model_path);
     read_string(map, "model_id", prediction.model_id, "a non-empty model id");
     read_string(map, "target", prediction.target, "a non-empty target name");
     read_number(map, "momentum_sensitivity", prediction.momentum_sensitivity, kPositiveNumber);
@@ -918,6 +919,9 @@ class Loader {
             "features.slow_window",
             "must be less than features.slow_window (" + std::to_string(features.slow_window) +
                 "), got " + std::to_string(features.fast_window));
+    require(config.prediction.model_type != "xgboost" || !config.prediction.model_path.empty(),
+            "prediction.model_path", "prediction.model_type",
+            "is required when prediction.model_type is xgboost");
     require(features.macd_fast < features.macd_slow, "features.macd_fast", "features.macd_slow",
             "must be less than features.macd_slow (" + std::to_string(features.macd_slow) +
                 "), got " + std::to_string(features.macd_fast));

@@ -1,5 +1,7 @@
 #include "galfriday/prediction/prediction_service.hpp"
 
+#include "galfriday/prediction/xgboost_model.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -28,8 +30,13 @@ Result<std::unique_ptr<PredictionModel>> make_model(const config::PredictionConf
     return std::unique_ptr<PredictionModel>(
         std::make_unique<MomentumModel>(config.model_id, config.momentum_sensitivity, spread));
   }
+  if (config.model_type == "xgboost") {
+    auto model = XGBoostModel::load(config.model_path);
+    if (!model) return model.status().with_context("prediction.model_path " + config.model_path.string());
+    return std::unique_ptr<PredictionModel>(std::move(*model));
+  }
   return invalid_argument("prediction.model_type '" + config.model_type +
-                          "' is not supported (use 'momentum')");
+                          "' is not supported (use 'momentum' or 'xgboost')");
 }
 
 // --- Plan: what to compute for one FeatureEvent ------------------------------------------------

@@ -161,6 +161,7 @@ TEST(ConfigExample, MentionsEveryKey) {
                           "vwap_window",
                           "prediction",
                           "model_type",
+                          "model_path",
                           "model_id",
                           "target",
                           "momentum_sensitivity",
@@ -451,6 +452,8 @@ TEST(ConfigLoader, EnumsAcceptOnlyTheirNames) {
             "line 2: strategy.entry_type: expected one of market, limit, got 'stop'");
   EXPECT_EQ(only_error("execution:\n  slippage_model: random\n").path, "execution.slippage_model");
   EXPECT_EQ(only_error("prediction:\n  model_type: lstm\n").path, "prediction.model_type");
+  EXPECT_EQ(only_error("prediction:\n  model_type: xgboost\n").to_string(),
+            "line 2: prediction.model_path: is required when prediction.model_type is xgboost");
   EXPECT_EQ(load_valid("logging:\n  level: critical\n").logging.level, LogLevel::kCritical);
 }
 

@@ -320,10 +320,16 @@ TEST(PredictionModelFactory, BuildsMomentumAndRejectsUnknownTypes) {
   EXPECT_THAT((*model)->feature_names(), ElementsAre("ma_spread_30_120"));
   EXPECT_DOUBLE_EQ(*(*model)->predict({0.002}), logistic(250.0, 0.002));
 
-  config.model_type = "xgboost";
+  config.model_type = "lstm";
   auto unknown = make_model(config, config::FeaturesConfig{});
   ASSERT_FALSE(unknown.is_ok());
-  EXPECT_THAT(unknown.status().message(), HasSubstr("'xgboost' is not supported"));
+  EXPECT_THAT(unknown.status().message(), HasSubstr("'lstm' is not supported"));
+
+  config.model_type = "xgboost";
+  config.model_path = "/nonexistent/model.json";
+  auto missing = make_model(config, config::FeaturesConfig{});
+  ASSERT_FALSE(missing.is_ok());
+  EXPECT_THAT(missing.status().message(), HasSubstr("prediction.model_path /nonexistent/model.json"));
 }
 
 // A model that reads a feature the engine does not make.

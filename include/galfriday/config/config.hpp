@@ -68,8 +68,10 @@ struct FeaturesConfig {
 };
 
 struct PredictionConfig {
-  // "momentum": probability of a rise from the fast/slow moving-average spread (logistic).
+  // "momentum": probability of a rise from the fast/slow moving-average spread (logistic);
+  // "xgboost": the model at model_path with its <name>.meta.json sidecar (docs/models.md).
   std::string model_type = "momentum";
+  std::filesystem::path model_path;  // xgboost: the model file (.json or .ubj)
   std::string model_id = "momentum_v1";
   std::string target = "prob_price_up";
   double momentum_sensitivity = 400.0;  // logistic slope per unit of relative MA spread
