@@ -33,7 +33,8 @@ struct YearOfData {
         SampleDataOptions options;
         options.bars = kBarsPerYear;
         options.seed = seed;
-        const Price start = Price::parse(spec.base == "BTC" ? "42000" : "2300", spec.price_precision).value();
+        const Price start =
+            Price::parse(spec.base == "BTC" ? "42000" : "2300", spec.price_precision).value();
         if (!write_sample_ohlcvt(file, spec, start, options).is_ok()) std::abort();
       }
       ++seed;

@@ -43,7 +43,8 @@ void BM_BusDispatchOnly(benchmark::State& state) {
   SimulatedClock clock(timestamp_from_seconds(1));
   PubSubManager bus(clock);
   int64_t sum = 0;
-  bus.subscribe<SystemStateEvent>([&](const SystemStateEvent& e) { sum += static_cast<int64_t>(e.meta.sequence); });
+  bus.subscribe<SystemStateEvent>(
+      [&](const SystemStateEvent& e) { sum += static_cast<int64_t>(e.meta.sequence); });
   const int64_t batch = state.range(0);
   for (auto _ : state) {
     state.PauseTiming();

@@ -18,25 +18,30 @@ Result<std::vector<BacktestInput>> resolve_data_arguments(const config::Config& 
     if (equals != std::string::npos) {
       const std::string symbol = argument.substr(0, equals);
       if (config.find_pair(symbol) == nullptr) {
-        return invalid_argument("--data " + argument + ": pair " + symbol + " is not in the config's pairs");
+        return invalid_argument("--data " + argument + ": pair " + symbol +
+                                " is not in the config's pairs");
       }
       inputs.push_back({InstrumentId(symbol), argument.substr(equals + 1), default_interval});
       continue;
     }
     const auto name = parse_kraken_csv_name(argument);
     if (!name) {
-      return invalid_argument("--data " + argument +
-                              ": cannot tell the pair from the file name; name it <ALTNAME>_<minutes>.csv "
-                              "(e.g. XBTUSD_1.csv) or pass SYMBOL=FILE (e.g. BTC/USD=" + argument + ")");
+      return invalid_argument(
+          "--data " + argument +
+          ": cannot tell the pair from the file name; name it <ALTNAME>_<minutes>.csv "
+          "(e.g. XBTUSD_1.csv) or pass SYMBOL=FILE (e.g. BTC/USD=" +
+          argument + ")");
     }
     const config::PairConfig* pair = nullptr;
     for (const auto& candidate : config.pairs) {
       if (candidate.altname == name->altname) pair = &candidate;
     }
     if (pair == nullptr) {
-      return invalid_argument("--data " + argument + ": no configured pair has altname " + name->altname);
+      return invalid_argument("--data " + argument + ": no configured pair has altname " +
+                              name->altname);
     }
-    inputs.push_back({InstrumentId(pair->symbol), argument, std::chrono::minutes(name->interval_minutes)});
+    inputs.push_back(
+        {InstrumentId(pair->symbol), argument, std::chrono::minutes(name->interval_minutes)});
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
     for (size_t j = i + 1; j < inputs.size(); ++j) {
@@ -49,7 +54,8 @@ Result<std::vector<BacktestInput>> resolve_data_arguments(const config::Config& 
   return inputs;
 }
 
-Result<BacktestOutcome> run_backtest(const config::Config& config, const std::vector<BacktestInput>& inputs,
+Result<BacktestOutcome> run_backtest(const config::Config& config,
+                                     const std::vector<BacktestInput>& inputs,
                                      const BusObserver& observe) {
   auto instruments = build_instruments(config);
   if (!instruments) return instruments.status();
@@ -133,18 +139,25 @@ Status write_backtest_report(const BacktestOutcome& outcome, const std::filesyst
                              const std::string& currency) {
   std::error_code ec;
   std::filesystem::create_directories(directory, ec);
-  if (ec) return permission_denied("cannot create report directory " + directory.string() + ": " + ec.message());
+  if (ec)
+    return permission_denied("cannot create report directory " + directory.string() + ": " +
+                             ec.message());
   std::string equity = "time,equity,exposure\n";
   for (const auto& point : outcome.equity_curve) {
-    equity += format_iso8601(point.time) + "," + point.equity.to_string() + "," + point.exposure.to_string() + "\n";
+    equity += format_iso8601(point.time) + "," + point.equity.to_string() + "," +
+              point.exposure.to_string() + "\n";
   }
-  GF_RETURN_IF_ERROR(write_file_atomically(directory / "summary.txt", backtest::format_summary(outcome.summary, currency)));
-  GF_RETURN_IF_ERROR(write_file_atomically(directory / "summary.json", backtest::summary_to_json(outcome.summary, currency)));
-  GF_RETURN_IF_ERROR(write_file_atomically(directory / "trades.csv", backtest::trades_to_csv(outcome.trades)));
+  GF_RETURN_IF_ERROR(write_file_atomically(directory / "summary.txt",
+                                           backtest::format_summary(outcome.summary, currency)));
+  GF_RETURN_IF_ERROR(write_file_atomically(directory / "summary.json",
+                                           backtest::summary_to_json(outcome.summary, currency)));
+  GF_RETURN_IF_ERROR(
+      write_file_atomically(directory / "trades.csv", backtest::trades_to_csv(outcome.trades)));
   GF_RETURN_IF_ERROR(write_file_atomically(directory / "equity.csv", equity));
   GF_RETURN_IF_ERROR(write_file_atomically(
       directory / "report.html",
-      backtest::render_html_report("Gal-Friday backtest", outcome.summary, outcome.equity_curve, outcome.trades, currency)));
+      backtest::render_html_report("Gal-Friday backtest", outcome.summary, outcome.equity_curve,
+                                   outcome.trades, currency)));
   return Status::ok();
 }
 

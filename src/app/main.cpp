@@ -1,8 +1,9 @@
 // galfriday: the command-line entry point. Exit codes: 0 success, 1 the run failed,
 // 2 bad input (arguments, config, data files).
 
-#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -13,8 +14,6 @@
 #include "galfriday/ingest/sample_data.hpp"
 #include "galfriday/log/logger.hpp"
 #include "galfriday/persistence/sqlite_store.hpp"
-
-#include <spdlog/spdlog.h>
 
 namespace {
 
@@ -44,14 +43,17 @@ int fail(const Status& status) {
 // Loads a config file, printing warnings; nullopt (after printing the errors) when invalid.
 std::optional<config::Config> load_config_or_report(const std::string& path) {
   auto loaded = config::load_config_file(path);
-  for (const auto& warning : loaded.warnings) std::cerr << path << ": warning: " << warning.to_string() << "\n";
-  for (const auto& error : loaded.errors) std::cerr << path << ": error: " << error.to_string() << "\n";
+  for (const auto& warning : loaded.warnings)
+    std::cerr << path << ": warning: " << warning.to_string() << "\n";
+  for (const auto& error : loaded.errors)
+    std::cerr << path << ": error: " << error.to_string() << "\n";
   return loaded.config;
 }
 
 int run_config_check(const std::string& path) {
   auto loaded = config::load_config_file(path);
-  for (const auto& warning : loaded.warnings) std::cout << "warning: " << warning.to_string() << "\n";
+  for (const auto& warning : loaded.warnings)
+    std::cout << "warning: " << warning.to_string() << "\n";
   if (!loaded.errors.empty()) {
     for (const auto& error : loaded.errors) std::cout << "error: " << error.to_string() << "\n";
     std::cout << path << ": " << loaded.errors.size() << " error(s)\n";
@@ -64,12 +66,14 @@ int run_config_check(const std::string& path) {
 // Start prices for generated data, near January 2024 levels so the sample looks familiar;
 // other bases start at 100 quote units.
 Price sample_start_price(const InstrumentSpec& spec) {
-  static const std::map<std::string, std::string> kStartPrices = {{"BTC", "42000"}, {"ETH", "2300"}, {"SOL", "100"}};
+  static const std::map<std::string, std::string> kStartPrices = {
+      {"BTC", "42000"}, {"ETH", "2300"}, {"SOL", "100"}};
   const auto it = kStartPrices.find(spec.base);
   return Price::parse(it == kStartPrices.end() ? "100" : it->second, spec.price_precision).value();
 }
 
-int run_data_generate(const std::string& config_path, const std::string& out_dir, int days, uint64_t seed) {
+int run_data_generate(const std::string& config_path, const std::string& out_dir, int days,
+                      uint64_t seed) {
   auto config = load_config_or_report(config_path);
   if (!config) return kExitBadInput;
   auto instruments = app::build_instruments(*config);
@@ -82,7 +86,8 @@ int run_data_generate(const std::string& config_path, const std::string& out_dir
     const std::filesystem::path file = std::filesystem::path(out_dir) / (spec.altname + "_1.csv");
     const Status status = write_sample_ohlcvt(file, spec, sample_start_price(spec), options);
     if (!status.is_ok()) return fail(status);
-    std::cout << "wrote " << file.string() << " (" << options.bars << " one-minute bars of " << spec.id.str() << ")\n";
+    std::cout << "wrote " << file.string() << " (" << options.bars << " one-minute bars of "
+              << spec.id.str() << ")\n";
   }
   return kExitOk;
 }
@@ -96,21 +101,25 @@ int run_backtest_command(const std::string& config_path, const std::vector<std::
   auto logger = logging::LoggerService::create(config->logging, config->data_dir);
   if (!logger) return fail(logger.status());
   spdlog::info("backtest: {} data file(s), config {}", inputs->size(), config_path);
-  auto outcome = app::run_backtest(*config, *inputs, [&](PubSubManager& bus) { (*logger)->attach(bus); });
+  auto outcome =
+      app::run_backtest(*config, *inputs, [&](PubSubManager& bus) { (*logger)->attach(bus); });
   if (!outcome) {
     spdlog::error("backtest failed: {}", outcome.status().to_string());
     return fail(outcome.status());
   }
   spdlog::info("backtest done: {} bars, {} events, final equity {}", outcome->summary.bars,
                outcome->events_dispatched, outcome->summary.final_equity.to_string());
-  const std::filesystem::path directory = report_dir.empty() ? config->backtest.report_dir : std::filesystem::path(report_dir);
+  const std::filesystem::path directory =
+      report_dir.empty() ? config->backtest.report_dir : std::filesystem::path(report_dir);
   const std::string currency = config->portfolio.valuation_currency;
   std::cout << backtest::format_summary(outcome->summary, currency);
   const Status written = app::write_backtest_report(*outcome, directory, currency);
   if (!written.is_ok()) return fail(written);
-  std::cout << "report written to " << directory.string() << "/ (report.html, summary.txt, summary.json, trades.csv, equity.csv)\n";
+  std::cout << "report written to " << directory.string()
+            << "/ (report.html, summary.txt, summary.json, trades.csv, equity.csv)\n";
   if (outcome->handler_failures > 0) {
-    std::cerr << "error: " << outcome->handler_failures << " handler failure(s) during the run; see the log\n";
+    std::cerr << "error: " << outcome->handler_failures
+              << " handler failure(s) during the run; see the log\n";
     return kExitFailure;
   }
   return kExitOk;
@@ -143,43 +152,53 @@ int main(int argc, char** argv) {
   cli.require_subcommand(1);
   cli.set_version_flag("--version", "galfriday 0.1.0");
 
-  auto* backtest = cli.add_subcommand("backtest", "Replay recorded bars through the full pipeline and write a report");
+  auto* backtest = cli.add_subcommand(
+      "backtest", "Replay recorded bars through the full pipeline and write a report");
   std::string config_path;
   std::vector<std::string> data;
   std::string report_dir;
   int interval_minutes = 1;
   backtest->add_option("--config,-c", config_path, "config.yaml")->required();
-  backtest->add_option("--data,-d", data,
-                       "bar file(s): <ALTNAME>_<minutes>.csv in Kraken OHLCVT format, or SYMBOL=FILE")
+  backtest
+      ->add_option("--data,-d", data,
+                   "bar file(s): <ALTNAME>_<minutes>.csv in Kraken OHLCVT format, or SYMBOL=FILE")
       ->required();
-  backtest->add_option("--report-dir", report_dir, "where to write the report (default: backtest.report_dir)");
-  backtest->add_option("--interval", interval_minutes, "bar interval in minutes for SYMBOL=FILE data")
+  backtest->add_option("--report-dir", report_dir,
+                       "where to write the report (default: backtest.report_dir)");
+  backtest
+      ->add_option("--interval", interval_minutes, "bar interval in minutes for SYMBOL=FILE data")
       ->check(CLI::Range(1, 21600));
 
   auto* config_cmd = cli.add_subcommand("config", "Configuration tools");
   config_cmd->require_subcommand(1);
-  auto* check = config_cmd->add_subcommand("check", "Validate a config file: prints OK or every error");
+  auto* check =
+      config_cmd->add_subcommand("check", "Validate a config file: prints OK or every error");
   std::string check_path;
   check->add_option("file", check_path, "config.yaml")->required();
 
   auto* data_cmd = cli.add_subcommand("data", "Market data tools");
   data_cmd->require_subcommand(1);
-  auto* generate = data_cmd->add_subcommand("generate", "Write deterministic sample 1-minute bars for the configured pairs");
+  auto* generate = data_cmd->add_subcommand(
+      "generate", "Write deterministic sample 1-minute bars for the configured pairs");
   std::string generate_config;
   std::string out_dir = "data";
   int days = 30;
   uint64_t seed = 42;
   generate->add_option("--config,-c", generate_config, "config.yaml")->required();
   generate->add_option("--out-dir,-o", out_dir, "output directory")->capture_default_str();
-  generate->add_option("--days", days, "days of data")->check(CLI::Range(1, 3660))->capture_default_str();
+  generate->add_option("--days", days, "days of data")
+      ->check(CLI::Range(1, 3660))
+      ->capture_default_str();
   generate->add_option("--seed", seed, "random seed")->capture_default_str();
 
-  auto* db_cmd = cli.add_subcommand("db", "Database tools (embedded SQLite in <data_dir>/galfriday.db)");
+  auto* db_cmd =
+      cli.add_subcommand("db", "Database tools (embedded SQLite in <data_dir>/galfriday.db)");
   db_cmd->require_subcommand(1);
   std::string db_config;
   auto* db_migrate = db_cmd->add_subcommand("migrate", "Apply pending schema migrations");
   db_migrate->add_option("--config,-c", db_config, "config.yaml")->required();
-  auto* db_status = db_cmd->add_subcommand("status", "Show the schema version and pending migrations");
+  auto* db_status =
+      db_cmd->add_subcommand("status", "Show the schema version and pending migrations");
   db_status->add_option("--config,-c", db_config, "config.yaml")->required();
 
   try {

@@ -32,22 +32,25 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const config::Config& config,
   std::unique_ptr<Pipeline> pipeline(new Pipeline());
   pipeline->exchange_ = std::make_unique<SimulatedExchange>(config.execution, instruments);
   pipeline->prices_ = std::make_unique<MarketPriceService>(clock, kPriceStaleAfter);
-  auto portfolio = PortfolioManager::create(config.portfolio, instruments, *pipeline->prices_, clock);
+  auto portfolio =
+      PortfolioManager::create(config.portfolio, instruments, *pipeline->prices_, clock);
   if (!portfolio) return portfolio.status();
   pipeline->portfolio_ = std::move(*portfolio);
   auto features = FeatureEngine::create(config.features);
   if (!features) return features.status();
   pipeline->features_ = std::move(*features);
-  GF_RETURN_IF_ERROR(StrategyArbitrator::check_features(config.strategy, *pipeline->features_->names()));
+  GF_RETURN_IF_ERROR(
+      StrategyArbitrator::check_features(config.strategy, *pipeline->features_->names()));
   auto model = make_model(config.prediction, config.features);
   if (!model) return model.status();
-  auto prediction = PredictionService::create(std::move(*model), config.prediction.target, *pipeline->features_->names());
+  auto prediction = PredictionService::create(std::move(*model), config.prediction.target,
+                                              *pipeline->features_->names());
   if (!prediction) return prediction.status();
   pipeline->prediction_ = std::move(*prediction);
-  pipeline->strategy_ = std::make_unique<StrategyArbitrator>(config.strategy, instruments, *pipeline->prices_,
-                                                             *pipeline->portfolio_);
-  pipeline->risk_ = std::make_unique<RiskManager>(config.risk, config.execution, instruments, *pipeline->prices_,
-                                                  *pipeline->portfolio_);
+  pipeline->strategy_ = std::make_unique<StrategyArbitrator>(
+      config.strategy, instruments, *pipeline->prices_, *pipeline->portfolio_);
+  pipeline->risk_ = std::make_unique<RiskManager>(config.risk, config.execution, instruments,
+                                                  *pipeline->prices_, *pipeline->portfolio_);
 
   pipeline->exchange_->attach(bus);
   pipeline->prices_->attach(bus);

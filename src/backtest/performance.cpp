@@ -14,7 +14,8 @@ std::string fixed(double value, int decimals) {
 
 }  // namespace
 
-PerformanceSummary summarize(const std::vector<EquityPoint>& curve, const PortfolioState& final_state,
+PerformanceSummary summarize(const std::vector<EquityPoint>& curve,
+                             const PortfolioState& final_state,
                              const std::vector<ClosedTrade>& trades) {
   PerformanceSummary summary;
   summary.initial_equity = final_state.initial_equity;
@@ -26,7 +27,8 @@ PerformanceSummary summarize(const std::vector<EquityPoint>& curve, const Portfo
     summary.end = curve.back().time;
   }
   if (summary.initial_equity.is_positive()) {
-    summary.total_return_pct = ratio(summary.final_equity - summary.initial_equity, summary.initial_equity) * 100.0;
+    summary.total_return_pct =
+        ratio(summary.final_equity - summary.initial_equity, summary.initial_equity) * 100.0;
   }
 
   // Drawdown depth and duration against the running peak (the initial equity counts as one).
@@ -79,12 +81,15 @@ PerformanceSummary summarize(const std::vector<EquityPoint>& curve, const Portfo
       summary.annualized_return_pct = (std::pow(growth, bars_per_year / n) - 1.0) * 100.0;
       summary.annualized_volatility_pct = stddev * std::sqrt(bars_per_year) * 100.0;
       if (stddev > 0.0) summary.sharpe_ratio = mean / stddev * std::sqrt(bars_per_year);
-      if (downside_deviation > 0.0) summary.sortino_ratio = mean / downside_deviation * std::sqrt(bars_per_year);
+      if (downside_deviation > 0.0)
+        summary.sortino_ratio = mean / downside_deviation * std::sqrt(bars_per_year);
     }
-    if (summary.max_drawdown_pct > 0.0) summary.calmar_ratio = summary.annualized_return_pct / summary.max_drawdown_pct;
+    if (summary.max_drawdown_pct > 0.0)
+      summary.calmar_ratio = summary.annualized_return_pct / summary.max_drawdown_pct;
   }
   if (!curve.empty()) {
-    summary.exposure_pct = 100.0 * static_cast<double>(bars_exposed) / static_cast<double>(curve.size());
+    summary.exposure_pct =
+        100.0 * static_cast<double>(bars_exposed) / static_cast<double>(curve.size());
   }
 
   summary.trades = static_cast<int64_t>(trades.size());
@@ -99,40 +104,50 @@ PerformanceSummary summarize(const std::vector<EquityPoint>& curve, const Portfo
     }
   }
   if (summary.trades > 0) {
-    summary.win_rate_pct = 100.0 * static_cast<double>(summary.winning_trades) / static_cast<double>(summary.trades);
+    summary.win_rate_pct =
+        100.0 * static_cast<double>(summary.winning_trades) / static_cast<double>(summary.trades);
   }
   if (summary.winning_trades > 0) {
-    summary.average_win = summary.gross_profit.scaled(1, summary.winning_trades, summary.gross_profit.precision(), Rounding::kHalfEven);
+    summary.average_win = summary.gross_profit.scaled(
+        1, summary.winning_trades, summary.gross_profit.precision(), Rounding::kHalfEven);
   }
   if (losing > 0) {
-    summary.average_loss = summary.gross_loss.scaled(1, losing, summary.gross_loss.precision(), Rounding::kHalfEven);
+    summary.average_loss =
+        summary.gross_loss.scaled(1, losing, summary.gross_loss.precision(), Rounding::kHalfEven);
   }
-  if (summary.gross_loss.is_positive()) summary.profit_factor = ratio(summary.gross_profit, summary.gross_loss);
+  if (summary.gross_loss.is_positive())
+    summary.profit_factor = ratio(summary.gross_profit, summary.gross_loss);
   return summary;
 }
 
 std::string format_summary(const PerformanceSummary& s, const std::string& currency) {
-  const auto money = [&](Money m) { return m.rescaled(2, Rounding::kHalfEven).to_string() + " " + currency; };
+  const auto money = [&](Money m) {
+    return m.rescaled(2, Rounding::kHalfEven).to_string() + " " + currency;
+  };
   std::string out;
-  out += "Backtest " + format_iso8601(s.start) + " .. " + format_iso8601(s.end) + " (" + std::to_string(s.bars) + " bars)\n";
+  out += "Backtest " + format_iso8601(s.start) + " .. " + format_iso8601(s.end) + " (" +
+         std::to_string(s.bars) + " bars)\n";
   out += "  initial equity   " + money(s.initial_equity) + "\n";
   out += "  final equity     " + money(s.final_equity) + "\n";
   out += "  total return     " + fixed(s.total_return_pct, 2) + " %\n";
   out += "  annualised       " + fixed(s.annualized_return_pct, 2) + " % return, " +
          fixed(s.annualized_volatility_pct, 2) + " % volatility\n";
-  out += "  Sharpe / Sortino " + fixed(s.sharpe_ratio, 2) + " / " + fixed(s.sortino_ratio, 2) + "  Calmar " +
-         fixed(s.calmar_ratio, 2) + "\n";
-  out += "  max drawdown     " + fixed(s.max_drawdown_pct, 2) + " % (longest " +
-         fixed(std::chrono::duration<double, std::ratio<3600>>(s.max_drawdown_duration).count(), 1) +
-         " h below a peak)\n";
+  out += "  Sharpe / Sortino " + fixed(s.sharpe_ratio, 2) + " / " + fixed(s.sortino_ratio, 2) +
+         "  Calmar " + fixed(s.calmar_ratio, 2) + "\n";
+  out +=
+      "  max drawdown     " + fixed(s.max_drawdown_pct, 2) + " % (longest " +
+      fixed(std::chrono::duration<double, std::ratio<3600>>(s.max_drawdown_duration).count(), 1) +
+      " h below a peak)\n";
   out += "  exposure         " + fixed(s.exposure_pct, 1) + " % of bars in the market\n";
   out += "  realized P&L     " + money(s.realized_pnl) + " (net of fees)\n";
   out += "  fees paid        " + money(s.fees_paid) + "\n";
-  out += "  trades           " + std::to_string(s.trades) + " (" + std::to_string(s.winning_trades) + " won, win rate " +
-         fixed(s.win_rate_pct, 1) + " %, profit factor " + fixed(s.profit_factor, 2) + ")\n";
+  out += "  trades           " + std::to_string(s.trades) + " (" +
+         std::to_string(s.winning_trades) + " won, win rate " + fixed(s.win_rate_pct, 1) +
+         " %, profit factor " + fixed(s.profit_factor, 2) + ")\n";
   out += "  average win/loss " + money(s.average_win) + " / " + money(s.average_loss) + "\n";
-  out += "  signals          " + std::to_string(s.signals_proposed) + " proposed, " + std::to_string(s.signals_approved) +
-         " approved, " + std::to_string(s.signals_rejected) + " rejected\n";
+  out += "  signals          " + std::to_string(s.signals_proposed) + " proposed, " +
+         std::to_string(s.signals_approved) + " approved, " + std::to_string(s.signals_rejected) +
+         " rejected\n";
   for (const auto& [reason, count] : s.rejections_by_reason) {
     out += "    rejected for " + reason + ": " + std::to_string(count) + "\n";
   }
@@ -159,7 +174,8 @@ std::string summary_to_json(const PerformanceSummary& s, const std::string& curr
   field("calmar_ratio", fixed(s.calmar_ratio, 6));
   field("max_drawdown_pct", fixed(s.max_drawdown_pct, 6));
   field("max_drawdown_duration_seconds",
-        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(s.max_drawdown_duration).count()));
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(s.max_drawdown_duration).count()));
   field("exposure_pct", fixed(s.exposure_pct, 6));
   field("profit_factor", fixed(s.profit_factor, 6));
   field("gross_profit", text(s.gross_profit.to_string()));
@@ -186,9 +202,9 @@ std::string summary_to_json(const PerformanceSummary& s, const std::string& curr
 std::string trades_to_csv(const std::vector<ClosedTrade>& trades) {
   std::string out = "instrument,entry_time,exit_time,qty,cost,proceeds,pnl,fees\n";
   for (const ClosedTrade& t : trades) {
-    out += t.instrument.str() + "," + format_iso8601(t.entry_time) + "," + format_iso8601(t.exit_time) + "," +
-           t.qty.to_string() + "," + t.cost.to_string() + "," + t.proceeds.to_string() + "," + t.pnl.to_string() + "," +
-           t.fees.to_string() + "\n";
+    out += t.instrument.str() + "," + format_iso8601(t.entry_time) + "," +
+           format_iso8601(t.exit_time) + "," + t.qty.to_string() + "," + t.cost.to_string() + "," +
+           t.proceeds.to_string() + "," + t.pnl.to_string() + "," + t.fees.to_string() + "\n";
   }
   return out;
 }

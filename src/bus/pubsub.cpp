@@ -124,8 +124,8 @@ void PubSubManager::dispatch(const Event& event) {
 void PubSubManager::report_handler_failure(const Subscription& subscription, const Event& event,
                                            const char* what) {
   ++handler_failures_;
-  const std::string handler = subscription.name.empty() ? "#" + std::to_string(subscription.id)
-                                                        : subscription.name;
+  const std::string handler =
+      subscription.name.empty() ? "#" + std::to_string(subscription.id) : subscription.name;
   const std::string message = "handler '" + handler + "' threw while handling " +
                               std::string(event_type_name(event)) + " #" +
                               std::to_string(meta_of(event).sequence) + ": " + what;

@@ -737,14 +737,15 @@ class Loader {
   void read_features(MapReader& map, FeaturesConfig& features) {
     static const std::vector<std::string_view> kIndicators = {
         "ma_spread", "returns", "rsi", "macd", "bollinger", "atr", "roc", "volatility", "vwap"};
-    read_list(map, "indicators", features.indicators,
-              "indicator names (ma_spread, returns, rsi, macd, bollinger, atr, roc, volatility, vwap)",
-              [](const std::string& text) -> std::optional<std::string> {
-                if (std::find(kIndicators.begin(), kIndicators.end(), text) == kIndicators.end()) {
-                  return std::nullopt;
-                }
-                return text;
-              });
+    read_list(
+        map, "indicators", features.indicators,
+        "indicator names (ma_spread, returns, rsi, macd, bollinger, atr, roc, volatility, vwap)",
+        [](const std::string& text) -> std::optional<std::string> {
+          if (std::find(kIndicators.begin(), kIndicators.end(), text) == kIndicators.end()) {
+            return std::nullopt;
+          }
+          return text;
+        });
     read_int(map, "fast_window", features.fast_window, kAtLeastOne);
     read_int(map, "slow_window", features.slow_window, kAtLeastOne);
     read_list(map, "return_horizons", features.return_horizons, "bar counts >= 1",
@@ -792,7 +793,8 @@ class Loader {
     read_number(map, "tp_atr_multiple", strategy.tp_atr_multiple, kPositiveNumber);
     read_int(map, "cooldown_bars", strategy.cooldown_bars, kZeroOrMore);
     read_int(map, "max_holding_bars", strategy.max_holding_bars, kZeroOrMore);
-    if (auto field = take(map, "confirmation_rules")) read_rules(*field, strategy.confirmation_rules);
+    if (auto field = take(map, "confirmation_rules"))
+      read_rules(*field, strategy.confirmation_rules);
     map.warn_unknown_keys();
   }
 
@@ -808,7 +810,8 @@ class Loader {
       const std::string path = field.path + "[" + std::to_string(i) + "]";
       const int line = line_of(element) > 0 ? line_of(element) : field.line;
       if (!element.IsMap()) {
-        expected(Field{path, element, line}, "a rule {feature: NAME, op: gt|ge|lt|le, value: NUMBER}");
+        expected(Field{path, element, line},
+                 "a rule {feature: NAME, op: gt|ge|lt|le, value: NUMBER}");
         continue;
       }
       MapReader map(element, path, line, issues_);

@@ -83,9 +83,10 @@ Result<int64_t> parse_raw(std::string_view text, int precision) {
   Int128 raw = 0;
   constexpr Int128 kLimit = static_cast<Int128>(std::numeric_limits<int64_t>::max()) + 1;
   for (int i = 0; i < total_digits; ++i) {
-    const char c = i < static_cast<int>(parts->integer_digits.size())
-                       ? parts->integer_digits[static_cast<size_t>(i)]
-                       : parts->fraction_digits[static_cast<size_t>(i) - parts->integer_digits.size()];
+    const char c =
+        i < static_cast<int>(parts->integer_digits.size())
+            ? parts->integer_digits[static_cast<size_t>(i)]
+            : parts->fraction_digits[static_cast<size_t>(i) - parts->integer_digits.size()];
     const int digit = c - '0';
     const int place = lowest_place + (total_digits - 1 - i);
     if (place < -precision) {
@@ -122,7 +123,8 @@ Result<int> infer_precision(std::string_view text) {
 std::string format_raw(int64_t raw, int precision) {
   const bool negative = raw < 0;
   // Work on the unsigned magnitude so INT64_MIN prints correctly.
-  uint64_t magnitude = negative ? uint64_t{0} - static_cast<uint64_t>(raw) : static_cast<uint64_t>(raw);
+  uint64_t magnitude =
+      negative ? uint64_t{0} - static_cast<uint64_t>(raw) : static_cast<uint64_t>(raw);
   char buffer[48];
   int pos = sizeof(buffer);
   int digits = 0;
@@ -158,10 +160,18 @@ int64_t divide_rounded(Int128 numerator, Int128 denominator, Rounding rounding) 
     const Int128 twice_remainder = (remainder < 0 ? -remainder : remainder) * 2;
     bool away = false;
     switch (rounding) {
-      case Rounding::kTowardZero: away = false; break;
-      case Rounding::kAwayFromZero: away = true; break;
-      case Rounding::kFloor: away = negative; break;
-      case Rounding::kCeiling: away = !negative; break;
+      case Rounding::kTowardZero:
+        away = false;
+        break;
+      case Rounding::kAwayFromZero:
+        away = true;
+        break;
+      case Rounding::kFloor:
+        away = negative;
+        break;
+      case Rounding::kCeiling:
+        away = !negative;
+        break;
       case Rounding::kHalfEven:
         away = twice_remainder > denominator ||
                (twice_remainder == denominator && (quotient % 2 != 0));

@@ -36,7 +36,8 @@ void Scheduler::fire_top() {
   entries_.pop();
   if (entry.period > Duration::zero()) {
     // Re-arm before running so the callback may cancel its own timer.
-    entries_.push(Entry{entry.when + entry.period, next_order_++, entry.id, entry.period, entry.callback});
+    entries_.push(
+        Entry{entry.when + entry.period, next_order_++, entry.id, entry.period, entry.callback});
   } else {
     active_.erase(entry.id);
   }

@@ -36,11 +36,11 @@ std::string format_iso8601(Timestamp ts) {
   const year_month_day ymd{day};
   const hh_mm_ss hms{floor<nanoseconds>(ts - day)};
   char buffer[64];
-  int length = std::snprintf(buffer, sizeof(buffer), "%04d-%02u-%02uT%02d:%02d:%02d",
-                             static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                             static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                             static_cast<int>(hms.minutes().count()),
-                             static_cast<int>(hms.seconds().count()));
+  int length = std::snprintf(
+      buffer, sizeof(buffer), "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(ymd.year()),
+      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+      static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+      static_cast<int>(hms.seconds().count()));
   int64_t fraction = hms.subseconds().count();
   if (fraction != 0) {
     int digits = 9;
@@ -48,8 +48,8 @@ std::string format_iso8601(Timestamp ts) {
       fraction /= 10;
       --digits;
     }
-    length += std::snprintf(buffer + length, sizeof(buffer) - static_cast<size_t>(length), ".%0*lld",
-                            digits, static_cast<long long>(fraction));
+    length += std::snprintf(buffer + length, sizeof(buffer) - static_cast<size_t>(length),
+                            ".%0*lld", digits, static_cast<long long>(fraction));
   }
   std::string out(buffer, static_cast<size_t>(length));
   out += 'Z';
@@ -68,7 +68,8 @@ Result<Timestamp> parse_iso8601(std::string_view text) {
       !expect(text, pos, '-') || !read_digits(text, pos, 2, d)) {
     return bad();
   }
-  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ')) return bad();
+  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' '))
+    return bad();
   ++pos;
   if (!read_digits(text, pos, 2, h) || !expect(text, pos, ':') || !read_digits(text, pos, 2, mi) ||
       !expect(text, pos, ':') || !read_digits(text, pos, 2, s)) {
@@ -95,7 +96,8 @@ Result<Timestamp> parse_iso8601(std::string_view text) {
     const int sign = text[pos] == '-' ? -1 : 1;
     ++pos;
     int oh = 0, om = 0;
-    if (!read_digits(text, pos, 2, oh) || !expect(text, pos, ':') || !read_digits(text, pos, 2, om)) {
+    if (!read_digits(text, pos, 2, oh) || !expect(text, pos, ':') ||
+        !read_digits(text, pos, 2, om)) {
       return bad();
     }
     offset_seconds = sign * (oh * 3600 + om * 60);
@@ -109,10 +111,11 @@ Result<Timestamp> parse_iso8601(std::string_view text) {
     return out_of_range("'" + std::string(text.substr(0, 64)) + "' is outside the years " +
                         std::to_string(kMinYear) + ".." + std::to_string(kMaxYear));
   }
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
+                           day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return bad();
-  const int64_t seconds = sys_days{ymd}.time_since_epoch().count() * 86400 + h * 3600 + mi * 60 + s -
-                          offset_seconds;
+  const int64_t seconds =
+      sys_days{ymd}.time_since_epoch().count() * 86400 + h * 3600 + mi * 60 + s - offset_seconds;
   return timestamp_from_nanos(seconds * kNanosPerSecond + nanos);
 }
 

@@ -1,8 +1,7 @@
 #include "galfriday/events/event_json.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <type_traits>
 
 namespace galfriday {
@@ -14,15 +13,24 @@ using Json = nlohmann::ordered_json;
 // How many values each serialised enum has; the JSON form is its to_string() text.
 template <typename E>
 constexpr int kEnumSize = 0;
-template <> constexpr int kEnumSize<Side> = 2;
-template <> constexpr int kEnumSize<OrderType> = 4;
-template <> constexpr int kEnumSize<OrderStatus> = 7;
-template <> constexpr int kEnumSize<OrderPurpose> = 4;
-template <> constexpr int kEnumSize<Liquidity> = 2;
-template <> constexpr int kEnumSize<SystemState> = 3;
-template <> constexpr int kEnumSize<HaltAction> = 2;
-template <> constexpr int kEnumSize<LogSeverity> = 5;
-template <> constexpr int kEnumSize<RejectReason> = 13;
+template <>
+constexpr int kEnumSize<Side> = 2;
+template <>
+constexpr int kEnumSize<OrderType> = 4;
+template <>
+constexpr int kEnumSize<OrderStatus> = 7;
+template <>
+constexpr int kEnumSize<OrderPurpose> = 4;
+template <>
+constexpr int kEnumSize<Liquidity> = 2;
+template <>
+constexpr int kEnumSize<SystemState> = 3;
+template <>
+constexpr int kEnumSize<HaltAction> = 2;
+template <>
+constexpr int kEnumSize<LogSeverity> = 5;
+template <>
+constexpr int kEnumSize<RejectReason> = 13;
 
 template <typename T>
 struct IsFixedPoint : std::false_type {};
@@ -269,8 +277,8 @@ class Reader {
   template <typename T>
   static Status decode(const Json& j, T& value, const std::string& path) {
     auto wrong = [&](std::string_view expected) {
-      return invalid_argument("field '" + path + "': expected " + std::string(expected) +
-                              ", got " + j.dump().substr(0, 64));
+      return invalid_argument("field '" + path + "': expected " + std::string(expected) + ", got " +
+                              j.dump().substr(0, 64));
     };
     if constexpr (IsFixedPoint<T>::value) {
       if (!j.is_string()) return wrong("a decimal string");

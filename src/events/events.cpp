@@ -33,9 +33,9 @@ EventMeta& meta_of(Event& event) {
 namespace {
 template <typename T>
 struct EventName;
-#define GF_EVENT_NAME(Type) \
-  template <>               \
-  struct EventName<Type> {  \
+#define GF_EVENT_NAME(Type)                          \
+  template <>                                        \
+  struct EventName<Type> {                           \
     static constexpr std::string_view value = #Type; \
   }
 GF_EVENT_NAME(MarketDataL2Event);
@@ -56,40 +56,56 @@ GF_EVENT_NAME(LogEvent);
 }  // namespace
 
 std::string_view event_type_name(const Event& event) {
-  return std::visit([](const auto& e) { return EventName<std::decay_t<decltype(e)>>::value; }, event);
+  return std::visit([](const auto& e) { return EventName<std::decay_t<decltype(e)>>::value; },
+                    event);
 }
 
 std::string_view to_string(Side side) { return side == Side::kBuy ? "buy" : "sell"; }
 
 std::string_view to_string(OrderType type) {
   switch (type) {
-    case OrderType::kMarket: return "market";
-    case OrderType::kLimit: return "limit";
-    case OrderType::kStopLoss: return "stop-loss";
-    case OrderType::kTakeProfit: return "take-profit";
+    case OrderType::kMarket:
+      return "market";
+    case OrderType::kLimit:
+      return "limit";
+    case OrderType::kStopLoss:
+      return "stop-loss";
+    case OrderType::kTakeProfit:
+      return "take-profit";
   }
   return "?";
 }
 
 std::string_view to_string(OrderStatus status) {
   switch (status) {
-    case OrderStatus::kPendingNew: return "pending_new";
-    case OrderStatus::kNew: return "new";
-    case OrderStatus::kPartiallyFilled: return "partially_filled";
-    case OrderStatus::kFilled: return "filled";
-    case OrderStatus::kCanceled: return "canceled";
-    case OrderStatus::kExpired: return "expired";
-    case OrderStatus::kRejected: return "rejected";
+    case OrderStatus::kPendingNew:
+      return "pending_new";
+    case OrderStatus::kNew:
+      return "new";
+    case OrderStatus::kPartiallyFilled:
+      return "partially_filled";
+    case OrderStatus::kFilled:
+      return "filled";
+    case OrderStatus::kCanceled:
+      return "canceled";
+    case OrderStatus::kExpired:
+      return "expired";
+    case OrderStatus::kRejected:
+      return "rejected";
   }
   return "?";
 }
 
 std::string_view to_string(OrderPurpose purpose) {
   switch (purpose) {
-    case OrderPurpose::kEntry: return "entry";
-    case OrderPurpose::kStopLoss: return "stop_loss";
-    case OrderPurpose::kTakeProfit: return "take_profit";
-    case OrderPurpose::kExit: return "exit";
+    case OrderPurpose::kEntry:
+      return "entry";
+    case OrderPurpose::kStopLoss:
+      return "stop_loss";
+    case OrderPurpose::kTakeProfit:
+      return "take_profit";
+    case OrderPurpose::kExit:
+      return "exit";
   }
   return "?";
 }
@@ -100,9 +116,12 @@ std::string_view to_string(Liquidity liquidity) {
 
 std::string_view to_string(SystemState state) {
   switch (state) {
-    case SystemState::kRunning: return "RUNNING";
-    case SystemState::kHalted: return "HALTED";
-    case SystemState::kStopping: return "STOPPING";
+    case SystemState::kRunning:
+      return "RUNNING";
+    case SystemState::kHalted:
+      return "HALTED";
+    case SystemState::kStopping:
+      return "STOPPING";
   }
   return "?";
 }
@@ -113,30 +132,48 @@ std::string_view to_string(HaltAction action) {
 
 std::string_view to_string(LogSeverity severity) {
   switch (severity) {
-    case LogSeverity::kDebug: return "debug";
-    case LogSeverity::kInfo: return "info";
-    case LogSeverity::kWarning: return "warning";
-    case LogSeverity::kError: return "error";
-    case LogSeverity::kCritical: return "critical";
+    case LogSeverity::kDebug:
+      return "debug";
+    case LogSeverity::kInfo:
+      return "info";
+    case LogSeverity::kWarning:
+      return "warning";
+    case LogSeverity::kError:
+      return "error";
+    case LogSeverity::kCritical:
+      return "critical";
   }
   return "?";
 }
 
 std::string_view to_string(RejectReason reason) {
   switch (reason) {
-    case RejectReason::kHalted: return "halted";
-    case RejectReason::kUnknownInstrument: return "unknown_instrument";
-    case RejectReason::kInvalidSignal: return "invalid_signal";
-    case RejectReason::kNoMarketPrice: return "no_market_price";
-    case RejectReason::kFatFinger: return "fat_finger";
-    case RejectReason::kInvalidStopLoss: return "invalid_stop_loss";
-    case RejectReason::kPositionTooSmall: return "position_too_small";
-    case RejectReason::kMaxOrderValue: return "max_order_value";
-    case RejectReason::kExposureLimit: return "exposure_limit";
-    case RejectReason::kInsufficientBalance: return "insufficient_balance";
-    case RejectReason::kDrawdownLimit: return "drawdown_limit";
-    case RejectReason::kConsecutiveLosses: return "consecutive_losses";
-    case RejectReason::kExistingPosition: return "existing_position";
+    case RejectReason::kHalted:
+      return "halted";
+    case RejectReason::kUnknownInstrument:
+      return "unknown_instrument";
+    case RejectReason::kInvalidSignal:
+      return "invalid_signal";
+    case RejectReason::kNoMarketPrice:
+      return "no_market_price";
+    case RejectReason::kFatFinger:
+      return "fat_finger";
+    case RejectReason::kInvalidStopLoss:
+      return "invalid_stop_loss";
+    case RejectReason::kPositionTooSmall:
+      return "position_too_small";
+    case RejectReason::kMaxOrderValue:
+      return "max_order_value";
+    case RejectReason::kExposureLimit:
+      return "exposure_limit";
+    case RejectReason::kInsufficientBalance:
+      return "insufficient_balance";
+    case RejectReason::kDrawdownLimit:
+      return "drawdown_limit";
+    case RejectReason::kConsecutiveLosses:
+      return "consecutive_losses";
+    case RejectReason::kExistingPosition:
+      return "existing_position";
   }
   return "?";
 }

@@ -10,17 +10,21 @@ namespace {
 constexpr int kAveragePriceExtraDecimals = 4;
 }  // namespace
 
-SimulatedExchange::SimulatedExchange(const config::ExecutionConfig& config, const InstrumentRegistry& instruments)
+SimulatedExchange::SimulatedExchange(const config::ExecutionConfig& config,
+                                     const InstrumentRegistry& instruments)
     : config_(config), instruments_(instruments) {}
 
 void SimulatedExchange::attach(PubSubManager& bus) {
   bus_ = &bus;
   // Subscribed before the rest of the pipeline, so fills of a bar precede its features.
-  bus.subscribe<MarketDataOHLCVEvent>([this](const MarketDataOHLCVEvent& e) { on_bar(e); }, "sim_exchange.bar");
-  bus.subscribe<TradeSignalApprovedEvent>([this](const TradeSignalApprovedEvent& e) { on_approved(e); },
-                                          "sim_exchange.approved");
-  bus.subscribe<ClosePositionCommand>([this](const ClosePositionCommand& e) { on_close(e); }, "sim_exchange.close");
-  bus.subscribe<SystemStateEvent>([this](const SystemStateEvent& e) { on_state(e); }, "sim_exchange.state");
+  bus.subscribe<MarketDataOHLCVEvent>([this](const MarketDataOHLCVEvent& e) { on_bar(e); },
+                                      "sim_exchange.bar");
+  bus.subscribe<TradeSignalApprovedEvent>(
+      [this](const TradeSignalApprovedEvent& e) { on_approved(e); }, "sim_exchange.approved");
+  bus.subscribe<ClosePositionCommand>([this](const ClosePositionCommand& e) { on_close(e); },
+                                      "sim_exchange.close");
+  bus.subscribe<SystemStateEvent>([this](const SystemStateEvent& e) { on_state(e); },
+                                  "sim_exchange.state");
 }
 
 size_t SimulatedExchange::open_orders() const { return orders_.size(); }
@@ -97,8 +101,9 @@ void SimulatedExchange::on_bar(const MarketDataOHLCVEvent& bar) {
   now_ = bar.bar_start;  // orders fill during this bar, after it opened
   const InstrumentSpec* spec = instruments_.find(bar.instrument);
   if (spec == nullptr) return;
-  Quantity liquidity = bar.volume.scaled(percent_to_ppm(config_.fill_liquidity_ratio * 100.0), kPartsPerMillion,
-                                         spec->qty_precision, Rounding::kTowardZero);
+  Quantity liquidity =
+      bar.volume.scaled(percent_to_ppm(config_.fill_liquidity_ratio * 100.0), kPartsPerMillion,
+                        spec->qty_precision, Rounding::kTowardZero);
   // Index loop: fills may add protective orders to the vector.
   for (size_t i = 0; i < orders_.size(); ++i) {
     if (orders_[i].instrument != bar.instrument || is_terminal(orders_[i].status)) continue;
@@ -108,8 +113,8 @@ void SimulatedExchange::on_bar(const MarketDataOHLCVEvent& bar) {
   now_ = bar.meta.ts_event;
 }
 
-void SimulatedExchange::process_order(Order& order, const MarketDataOHLCVEvent& bar, const InstrumentSpec& spec,
-                                      Quantity& liquidity) {
+void SimulatedExchange::process_order(Order& order, const MarketDataOHLCVEvent& bar,
+                                      const InstrumentSpec& spec, Quantity& liquidity) {
   ++order.bars_seen;
   const Quantity remaining = order.qty - order.filled;
   // The share of the bar's volume this order would take, for the volume-impact slippage.
@@ -119,12 +124,14 @@ void SimulatedExchange::process_order(Order& order, const MarketDataOHLCVEvent& 
   Liquidity side_of_book = Liquidity::kTaker;
   bool market_like = order.type == OrderType::kMarket || order.triggered;
   if (order.type == OrderType::kStopLoss && !order.triggered) {
-    const bool touched = order.side == Side::kSell ? bar.low <= *order.stop : bar.high >= *order.stop;
+    const bool touched =
+        order.side == Side::kSell ? bar.low <= *order.stop : bar.high >= *order.stop;
     if (touched) {
       order.triggered = true;
       market_like = true;
       // A gap through the stop fills at the open, not at the stop.
-      const Price trigger = order.side == Side::kSell ? std::min(bar.open, *order.stop) : std::max(bar.open, *order.stop);
+      const Price trigger = order.side == Side::kSell ? std::min(bar.open, *order.stop)
+                                                      : std::max(bar.open, *order.stop);
       price = slipped(trigger, order.side, spec, volume_share);
       cancel_protection(order.instrument, "one-cancels-other: stop-loss triggered", &order);
     }
@@ -146,14 +153,16 @@ void SimulatedExchange::process_order(Order& order, const MarketDataOHLCVEvent& 
       fill(order, *price, qty, side_of_book, spec, bar.bar_start);
     }
   }
-  if (!is_terminal(order.status) && order.purpose == OrderPurpose::kEntry && order.type == OrderType::kLimit &&
-      order.bars_seen >= kLimitEntryTimeoutBars) {
-    cancel(order, "limit entry not filled within " + std::to_string(kLimitEntryTimeoutBars) + " bars");
+  if (!is_terminal(order.status) && order.purpose == OrderPurpose::kEntry &&
+      order.type == OrderType::kLimit && order.bars_seen >= kLimitEntryTimeoutBars) {
+    cancel(order,
+           "limit entry not filled within " + std::to_string(kLimitEntryTimeoutBars) + " bars");
     if (order.filled.is_positive()) protect(order.instrument, order.signal);
   }
 }
 
-Price SimulatedExchange::slipped(Price price, Side side, const InstrumentSpec& spec, double volume_share) const {
+Price SimulatedExchange::slipped(Price price, Side side, const InstrumentSpec& spec,
+                                 double volume_share) const {
   if (config_.slippage_model == config::SlippageModel::kNone) return price;
   double percent = config_.slippage_pct;
   if (config_.slippage_model == config::SlippageModel::kVolumeImpact) {
@@ -162,17 +171,20 @@ Price SimulatedExchange::slipped(Price price, Side side, const InstrumentSpec& s
   const int64_t ppm = percent_to_ppm(percent);
   // Always against us: buys pay more, sells receive less.
   if (side == Side::kBuy) {
-    return spec.round_to_tick(price.scaled(kPartsPerMillion + ppm, kPartsPerMillion, spec.price_precision, Rounding::kCeiling),
+    return spec.round_to_tick(price.scaled(kPartsPerMillion + ppm, kPartsPerMillion,
+                                           spec.price_precision, Rounding::kCeiling),
                               Rounding::kCeiling);
   }
-  return spec.round_to_tick(price.scaled(kPartsPerMillion - ppm, kPartsPerMillion, spec.price_precision, Rounding::kFloor),
+  return spec.round_to_tick(price.scaled(kPartsPerMillion - ppm, kPartsPerMillion,
+                                         spec.price_precision, Rounding::kFloor),
                             Rounding::kFloor);
 }
 
-void SimulatedExchange::fill(Order& order, Price price, Quantity qty, Liquidity liquidity, const InstrumentSpec& spec,
-                             Timestamp when) {
+void SimulatedExchange::fill(Order& order, Price price, Quantity qty, Liquidity liquidity,
+                             const InstrumentSpec& spec, Timestamp when) {
   const Money value = spec.cost(price, qty);
-  const double fee_pct = liquidity == Liquidity::kMaker ? config_.maker_fee_pct : config_.taker_fee_pct;
+  const double fee_pct =
+      liquidity == Liquidity::kMaker ? config_.maker_fee_pct : config_.taker_fee_pct;
   // fee = value × fee%, rounded up to the cost precision as Kraken charges it.
   const Money fee = value.scaled(percent_to_ppm(fee_pct), kPartsPerMillion, spec.cost_precision,
                                  Rounding::kAwayFromZero);
@@ -181,14 +193,16 @@ void SimulatedExchange::fill(Order& order, Price price, Quantity qty, Liquidity 
   // (50035.1 × 0.12345678 averaged back to 50035.09998).
   const Quantity filled = order.filled + qty;
   const int64_t share = qty.rescaled(filled.precision(), Rounding::kTowardZero).raw();
-  order.average_price += (price - order.average_price)
-                             .scaled(share, filled.raw(), spec.price_precision + kAveragePriceExtraDecimals,
-                                     Rounding::kHalfEven);
+  order.average_price +=
+      (price - order.average_price)
+          .scaled(share, filled.raw(), spec.price_precision + kAveragePriceExtraDecimals,
+                  Rounding::kHalfEven);
   order.filled = filled;
   order.status = order.filled == order.qty ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
   Quantity& position = held_[order.instrument];
   position = order.side == Side::kBuy ? position + qty : position - qty;
-  Fill last{TradeId("SIM-T" + std::to_string(next_trade_++)), price, qty, fee, spec.quote, liquidity};
+  Fill last{
+      TradeId("SIM-T" + std::to_string(next_trade_++)), price, qty, fee, spec.quote, liquidity};
   publish_report(order, std::move(last), "", when);
   if (order.purpose == OrderPurpose::kEntry && order.status == OrderStatus::kFilled) {
     protect(order.instrument, order.signal);
@@ -208,7 +222,9 @@ void SimulatedExchange::fill(Order& order, Price price, Quantity qty, Liquidity 
 void SimulatedExchange::shrink_stops_to_position(const InstrumentId& id, Timestamp when) {
   const Quantity position = held(id);
   for (Order& stop : orders_) {
-    if (stop.instrument != id || stop.purpose != OrderPurpose::kStopLoss || is_terminal(stop.status)) continue;
+    if (stop.instrument != id || stop.purpose != OrderPurpose::kStopLoss ||
+        is_terminal(stop.status))
+      continue;
     const Quantity target = stop.filled + position;
     if (target < stop.qty) {
       stop.qty = target;
@@ -248,7 +264,8 @@ void SimulatedExchange::protect(InstrumentId id, std::optional<SignalId> signal)
   }
 }
 
-void SimulatedExchange::cancel_protection(const InstrumentId& id, const std::string& reason, const Order* keep) {
+void SimulatedExchange::cancel_protection(const InstrumentId& id, const std::string& reason,
+                                          const Order* keep) {
   for (Order& order : orders_) {
     if (&order == keep || order.instrument != id || is_terminal(order.status)) continue;
     // A triggered stop or a partly filled target is cancelled too: when its sibling fills or the
@@ -265,8 +282,8 @@ void SimulatedExchange::cancel(Order& order, const std::string& reason) {
   publish_report(order, std::nullopt, reason, now_);
 }
 
-void SimulatedExchange::publish_report(const Order& order, std::optional<Fill> last_fill, std::string message,
-                                       Timestamp when) {
+void SimulatedExchange::publish_report(const Order& order, std::optional<Fill> last_fill,
+                                       std::string message, Timestamp when) {
   ExecutionReportEvent report;
   report.meta.ts_event = when;
   report.instrument = order.instrument;

@@ -50,7 +50,8 @@ Result<std::unique_ptr<FeatureEngine>> FeatureEngine::create(const config::Featu
   return std::unique_ptr<FeatureEngine>(new FeatureEngine(std::move(*specs)));
 }
 
-FeatureEngine::FeatureEngine(std::vector<features::IndicatorSpec> specs) : specs_(std::move(specs)) {
+FeatureEngine::FeatureEngine(std::vector<features::IndicatorSpec> specs)
+    : specs_(std::move(specs)) {
   auto names = std::make_shared<std::vector<std::string>>();
   for (const auto& spec : specs_) {
     names->insert(names->end(), spec.names.begin(), spec.names.end());
@@ -97,7 +98,8 @@ std::optional<FeatureVector> FeatureEngine::update(const MarketDataOHLCVEvent& b
   FeatureVector vector{names_, {}};
   vector.values.reserve(names_->size());
   for (const auto& indicator : state) indicator->append_values(vector.values);
-  if (!std::all_of(vector.values.begin(), vector.values.end(), [](double v) { return std::isfinite(v); })) {
+  if (!std::all_of(vector.values.begin(), vector.values.end(),
+                   [](double v) { return std::isfinite(v); })) {
     ++non_finite_;
     return std::nullopt;
   }

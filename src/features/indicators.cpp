@@ -109,7 +109,8 @@ class MovingAverageSpread final : public Indicator {
 class Returns final : public Indicator {
  public:
   explicit Returns(std::vector<int> horizons)
-      : horizons_(std::move(horizons)), closes_(*std::max_element(horizons_.begin(), horizons_.end()) + 1) {}
+      : horizons_(std::move(horizons)),
+        closes_(*std::max_element(horizons_.begin(), horizons_.end()) + 1) {}
   void update(const BarInput& bar) override { closes_.add(bar.close); }
   bool ready() const override { return closes_.full(); }
   void append_values(std::vector<double>& out) const override {
@@ -236,7 +237,8 @@ class Volatility final : public Indicator {
  public:
   explicit Volatility(int window) : log_returns_(window) {}
   void update(const BarInput& bar) override {
-    if (has_previous_ && previous_ > 0 && bar.close > 0) log_returns_.add(std::log(bar.close / previous_));
+    if (has_previous_ && previous_ > 0 && bar.close > 0)
+      log_returns_.add(std::log(bar.close / previous_));
     previous_ = bar.close;
     has_previous_ = true;
   }
@@ -276,7 +278,8 @@ class Vwap final : public Indicator {
 
 IndicatorSpec moving_average_spread(int fast, int slow) {
   const std::string f = std::to_string(fast), s = std::to_string(slow);
-  return {{"sma_" + f, "sma_" + s, "ma_spread_" + f + "_" + s}, std::max(fast, slow),
+  return {{"sma_" + f, "sma_" + s, "ma_spread_" + f + "_" + s},
+          std::max(fast, slow),
           [](const std::vector<int>& p, double) -> std::unique_ptr<Indicator> {
             return std::make_unique<MovingAverageSpread>(p[0], p[1]);
           },
@@ -295,14 +298,19 @@ IndicatorSpec returns(const std::vector<int>& horizons) {
 }
 
 IndicatorSpec rsi(int period) {
-  return {{"rsi_" + std::to_string(period)}, period + 1,
-          [](const std::vector<int>& p, double) -> std::unique_ptr<Indicator> { return std::make_unique<Rsi>(p[0]); },
+  return {{"rsi_" + std::to_string(period)},
+          period + 1,
+          [](const std::vector<int>& p, double) -> std::unique_ptr<Indicator> {
+            return std::make_unique<Rsi>(p[0]);
+          },
           {period}};
 }
 
 IndicatorSpec macd(int fast, int slow, int signal) {
-  const std::string suffix = std::to_string(fast) + "_" + std::to_string(slow) + "_" + std::to_string(signal);
-  return {{"macd_" + suffix, "macd_signal_" + suffix, "macd_hist_" + suffix}, std::max(fast, slow) + signal - 1,
+  const std::string suffix =
+      std::to_string(fast) + "_" + std::to_string(slow) + "_" + std::to_string(signal);
+  return {{"macd_" + suffix, "macd_signal_" + suffix, "macd_hist_" + suffix},
+          std::max(fast, slow) + signal - 1,
           [](const std::vector<int>& p, double) -> std::unique_ptr<Indicator> {
             return std::make_unique<Macd>(p[0], p[1], p[2]);
           },
@@ -311,22 +319,28 @@ IndicatorSpec macd(int fast, int slow, int signal) {
 
 IndicatorSpec bollinger(int period, double stddevs) {
   const std::string suffix = std::to_string(period) + "_" + fmt_number(stddevs);
-  return {{"bb_pctb_" + suffix, "bb_width_" + suffix}, period,
+  return {{"bb_pctb_" + suffix, "bb_width_" + suffix},
+          period,
           [](const std::vector<int>& p, double k) -> std::unique_ptr<Indicator> {
             return std::make_unique<Bollinger>(p[0], k);
           },
-          {period}, stddevs};
+          {period},
+          stddevs};
 }
 
 IndicatorSpec atr(int period) {
   const std::string n = std::to_string(period);
-  return {{"atr_" + n, "natr_" + n}, period + 1,
-          [](const std::vector<int>& p, double) -> std::unique_ptr<Indicator> { return std::make_unique<Atr>(p[0]); },
+  return {{"atr_" + n, "natr_" + n},
+          period + 1,
+          [](const std::vector<int>& p, double) -> std::unique_ptr<Indicator> {
+            return std::make_unique<Atr>(p[0]);
+          },
           {period}};
 }
 
 IndicatorSpec rate_of_change(int period) {
-  return {{"roc_" + std::to_string(period)}, period + 1,
+  return {{"roc_" + std::to_string(period)},
+          period + 1,
           [](const std::vector<int>& p, double) -> std::unique_ptr<Indicator> {
             return std::make_unique<RateOfChange>(p[0]);
           },
@@ -334,7 +348,8 @@ IndicatorSpec rate_of_change(int period) {
 }
 
 IndicatorSpec volatility(int window) {
-  return {{"volatility_" + std::to_string(window)}, window + 1,
+  return {{"volatility_" + std::to_string(window)},
+          window + 1,
           [](const std::vector<int>& p, double) -> std::unique_ptr<Indicator> {
             return std::make_unique<Volatility>(p[0]);
           },
@@ -342,8 +357,11 @@ IndicatorSpec volatility(int window) {
 }
 
 IndicatorSpec vwap(int window) {
-  return {{"vwap_dev_" + std::to_string(window)}, window,
-          [](const std::vector<int>& p, double) -> std::unique_ptr<Indicator> { return std::make_unique<Vwap>(p[0]); },
+  return {{"vwap_dev_" + std::to_string(window)},
+          window,
+          [](const std::vector<int>& p, double) -> std::unique_ptr<Indicator> {
+            return std::make_unique<Vwap>(p[0]);
+          },
           {window}};
 }
 

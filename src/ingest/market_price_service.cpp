@@ -3,9 +3,12 @@
 namespace galfriday {
 
 void MarketPriceService::attach(PubSubManager& bus) {
-  bus.subscribe<MarketDataL2Event>([this](const MarketDataL2Event& e) { on_book(e); }, "market_price.book");
-  bus.subscribe<MarketDataTradeEvent>([this](const MarketDataTradeEvent& e) { on_trade(e); }, "market_price.trade");
-  bus.subscribe<MarketDataOHLCVEvent>([this](const MarketDataOHLCVEvent& e) { on_bar(e); }, "market_price.bar");
+  bus.subscribe<MarketDataL2Event>([this](const MarketDataL2Event& e) { on_book(e); },
+                                   "market_price.book");
+  bus.subscribe<MarketDataTradeEvent>([this](const MarketDataTradeEvent& e) { on_trade(e); },
+                                      "market_price.trade");
+  bus.subscribe<MarketDataOHLCVEvent>([this](const MarketDataOHLCVEvent& e) { on_bar(e); },
+                                      "market_price.bar");
 }
 
 void MarketPriceService::on_book(const MarketDataL2Event& event) {

@@ -29,8 +29,8 @@ std::optional<KrakenCsvName> parse_kraken_csv_name(const std::filesystem::path& 
 OhlcvtCsvReader::OhlcvtCsvReader(std::filesystem::path path, InstrumentSpec spec, Duration interval)
     : path_(std::move(path)), spec_(std::move(spec)), interval_(interval), in_(path_) {}
 
-Result<OhlcvtCsvReader> OhlcvtCsvReader::open(const std::filesystem::path& path, InstrumentSpec spec,
-                                              Duration interval) {
+Result<OhlcvtCsvReader> OhlcvtCsvReader::open(const std::filesystem::path& path,
+                                              InstrumentSpec spec, Duration interval) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     return not_found("data file " + path.string() + " does not exist or is not a regular file");
@@ -56,25 +56,29 @@ Result<std::optional<MarketDataOHLCVEvent>> OhlcvtCsvReader::next() {
     if (!text.empty() && text.back() == '\r') text.pop_back();
     if (!text.empty()) break;  // blank lines (e.g. a trailing newline) are skipped
   }
-  if (text.size() > kMaxLineLength) return row_error("line is longer than " + std::to_string(kMaxLineLength) + " characters");
+  if (text.size() > kMaxLineLength)
+    return row_error("line is longer than " + std::to_string(kMaxLineLength) + " characters");
 
   std::array<std::string_view, kColumns> columns;
   size_t count = 0;
   std::string_view rest(text);
   while (true) {
     const auto comma = rest.find(',');
-    if (count == kColumns) return row_error("expected 7 columns (time,open,high,low,close,volume,trades), found more");
+    if (count == kColumns)
+      return row_error("expected 7 columns (time,open,high,low,close,volume,trades), found more");
     columns[count++] = rest.substr(0, comma);
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
   if (count != kColumns) {
-    return row_error("expected 7 columns (time,open,high,low,close,volume,trades), found " + std::to_string(count));
+    return row_error("expected 7 columns (time,open,high,low,close,volume,trades), found " +
+                     std::to_string(count));
   }
 
   int64_t unix_time = 0;
   {
-    auto [ptr, ec] = std::from_chars(columns[0].data(), columns[0].data() + columns[0].size(), unix_time);
+    auto [ptr, ec] =
+        std::from_chars(columns[0].data(), columns[0].data() + columns[0].size(), unix_time);
     if (ec != std::errc() || ptr != columns[0].data() + columns[0].size() || unix_time < 0) {
       return row_error("time '" + std::string(columns[0]) + "' is not a unix timestamp in seconds");
     }
@@ -96,7 +100,8 @@ Result<std::optional<MarketDataOHLCVEvent>> OhlcvtCsvReader::next() {
   if (volume->is_negative()) return row_error("volume must not be negative");
   bar.volume = *volume;
   {
-    auto [ptr, ec] = std::from_chars(columns[6].data(), columns[6].data() + columns[6].size(), bar.trade_count);
+    auto [ptr, ec] =
+        std::from_chars(columns[6].data(), columns[6].data() + columns[6].size(), bar.trade_count);
     if (ec != std::errc() || ptr != columns[6].data() + columns[6].size() || bar.trade_count < 0) {
       return row_error("trades '" + std::string(columns[6]) + "' is not a non-negative integer");
     }
@@ -106,8 +111,9 @@ Result<std::optional<MarketDataOHLCVEvent>> OhlcvtCsvReader::next() {
     return row_error("high/low do not bound open and close");
   }
   if (last_bar_start_ && bar.bar_start <= *last_bar_start_) {
-    return row_error("bar time " + format_iso8601(bar.bar_start) + " is not after the previous bar " +
-                     format_iso8601(*last_bar_start_) + " (rows must be in increasing time order)");
+    return row_error("bar time " + format_iso8601(bar.bar_start) +
+                     " is not after the previous bar " + format_iso8601(*last_bar_start_) +
+                     " (rows must be in increasing time order)");
   }
   last_bar_start_ = bar.bar_start;
   bar.meta.ts_event = bar.bar_start + interval_;

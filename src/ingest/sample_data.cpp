@@ -38,30 +38,37 @@ constexpr int kStepsPerBar = 6;
 Status write_sample_ohlcvt(const std::filesystem::path& file, const InstrumentSpec& spec,
                            Price start_price, const SampleDataOptions& options) {
   if (options.bars <= 0) return invalid_argument("sample data needs at least one bar");
-  if (!start_price.is_positive()) return invalid_argument("sample data start price must be positive");
+  if (!start_price.is_positive())
+    return invalid_argument("sample data start price must be positive");
   std::error_code ec;
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
-  if (ec) return permission_denied("cannot create directory " + file.parent_path().string() + ": " + ec.message());
+  if (ec)
+    return permission_denied("cannot create directory " + file.parent_path().string() + ": " +
+                             ec.message());
   const std::filesystem::path temporary = file.string() + ".tmp";
   std::ofstream out(temporary, std::ios::trunc);
   if (!out) return permission_denied("cannot write " + temporary.string());
 
   DeterministicRandom random(options.seed);
-  const double tick = spec.tick_size.is_positive() ? spec.tick_size.to_double() : std::pow(10.0, -spec.price_precision);
+  const double tick = spec.tick_size.is_positive() ? spec.tick_size.to_double()
+                                                   : std::pow(10.0, -spec.price_precision);
   double log_price = std::log(start_price.to_double());
   double drift = 0.0;
-  const double step_sigma = options.volatility_per_bar / std::sqrt(static_cast<double>(kStepsPerBar));
+  const double step_sigma =
+      options.volatility_per_bar / std::sqrt(static_cast<double>(kStepsPerBar));
   const auto to_price = [&](double log_value) {
     // Snap to the tick grid; the text then parses exactly at the pair's precision.
     const double ticks = std::max(1.0, std::round(std::exp(log_value) / tick));
-    const auto raw = static_cast<int64_t>(ticks) * spec.tick_size.rescaled(spec.price_precision, Rounding::kHalfEven).raw();
+    const auto raw = static_cast<int64_t>(ticks) *
+                     spec.tick_size.rescaled(spec.price_precision, Rounding::kHalfEven).raw();
     return Price::from_raw(raw > 0 ? raw : 1, spec.price_precision);
   };
 
   for (int64_t i = 0; i < options.bars; ++i) {
     if (random.uniform() < 1.0 / static_cast<double>(options.mean_regime_bars)) {
       const double pick = random.uniform();
-      drift = pick < 0.35 ? options.trend_drift_per_bar : (pick < 0.7 ? -options.trend_drift_per_bar : 0.0);
+      drift = pick < 0.35 ? options.trend_drift_per_bar
+                          : (pick < 0.7 ? -options.trend_drift_per_bar : 0.0);
     }
     MarketDataOHLCVEvent bar;
     bar.bar_start = options.start + options.interval * i;
@@ -81,7 +88,8 @@ Status write_sample_ohlcvt(const std::filesystem::path& file, const InstrumentSp
     const double move = std::abs(bar.close.to_double() / bar.open.to_double() - 1.0);
     const double quote_volume = 20000.0 * (0.5 + random.uniform()) * (1.0 + 200.0 * move);
     const double base_volume = quote_volume / bar.close.to_double();
-    const auto volume_raw = static_cast<int64_t>(std::llround(base_volume * std::pow(10.0, spec.qty_precision)));
+    const auto volume_raw =
+        static_cast<int64_t>(std::llround(base_volume * std::pow(10.0, spec.qty_precision)));
     bar.volume = Quantity::from_raw(std::max<int64_t>(volume_raw, 1), spec.qty_precision);
     bar.trade_count = 1 + static_cast<int64_t>(random.uniform() * 200.0);
     out << format_ohlcvt_row(bar) << '\n';
@@ -89,7 +97,9 @@ Status write_sample_ohlcvt(const std::filesystem::path& file, const InstrumentSp
   out.close();
   if (!out) return data_loss("writing " + temporary.string() + " failed (disk full?)");
   std::filesystem::rename(temporary, file, ec);
-  if (ec) return data_loss("cannot rename " + temporary.string() + " to " + file.string() + ": " + ec.message());
+  if (ec)
+    return data_loss("cannot rename " + temporary.string() + " to " + file.string() + ": " +
+                     ec.message());
   return Status::ok();
 }
 

@@ -7,14 +7,14 @@ Price InstrumentSpec::round_to_tick(Price price, Rounding rounding) const {
   const Price tick = tick_size.rescaled(price_precision, Rounding::kTowardZero);
   if (!tick.is_positive()) return at_precision;
   // A multiple of the tick: round raw / tick_raw, then scale back.
-  const int64_t ticks = Price::from_raw(at_precision.raw(), 0)
-                            .scaled(1, tick.raw(), 0, rounding)
-                            .raw();
+  const int64_t ticks =
+      Price::from_raw(at_precision.raw(), 0).scaled(1, tick.raw(), 0, rounding).raw();
   return Price::from_raw(ticks * tick.raw(), price_precision);
 }
 
 Status InstrumentRegistry::add(InstrumentSpec spec) {
-  if (find(spec.id) != nullptr) return {StatusCode::kAlreadyExists, "instrument " + spec.id.str() + " is listed twice"};
+  if (find(spec.id) != nullptr)
+    return {StatusCode::kAlreadyExists, "instrument " + spec.id.str() + " is listed twice"};
   specs_.push_back(std::move(spec));
   return Status::ok();
 }

@@ -24,18 +24,21 @@ Result<std::unique_ptr<PortfolioManager>> PortfolioManager::create(
   }
   const auto it = config.initial_capital.find(config.valuation_currency);
   if (it == config.initial_capital.end()) {
-    return invalid_argument("portfolio.initial_capital has no " + config.valuation_currency + " balance");
+    return invalid_argument("portfolio.initial_capital has no " + config.valuation_currency +
+                            " balance");
   }
   if (config.initial_capital.size() > 1) {
     return invalid_argument("portfolio.initial_capital may only hold the valuation currency " +
                             config.valuation_currency + " for now");
   }
-  return std::unique_ptr<PortfolioManager>(new PortfolioManager(config, instruments, prices, clock, it->second));
+  return std::unique_ptr<PortfolioManager>(
+      new PortfolioManager(config, instruments, prices, clock, it->second));
 }
 
 PortfolioManager::PortfolioManager(const config::PortfolioConfig& config,
                                    const InstrumentRegistry& instruments,
-                                   const MarketPriceService& prices, const Clock& clock, Money initial)
+                                   const MarketPriceService& prices, const Clock& clock,
+                                   Money initial)
     : valuation_currency_(config.valuation_currency),
       instruments_(instruments),
       prices_(prices),
@@ -75,15 +78,18 @@ Status PortfolioManager::apply(const ExecutionReportEvent& report) {
   // Every check comes before anything is booked: a fill that fails leaves the books as they
   // were (no fee counted, no empty position created).
   const InstrumentSpec* spec = instruments_.find(report.instrument);
-  if (spec == nullptr) return failed_precondition("fill for unknown instrument " + report.instrument.str());
-  if (!fill.qty.is_positive()) return failed_precondition("fill " + fill.trade_id.str() + " has no quantity");
+  if (spec == nullptr)
+    return failed_precondition("fill for unknown instrument " + report.instrument.str());
+  if (!fill.qty.is_positive())
+    return failed_precondition("fill " + fill.trade_id.str() + " has no quantity");
   if (fill.fee_currency != spec->quote) {
-    return failed_precondition("fill " + fill.trade_id.str() + " charged its fee in " + fill.fee_currency +
+    return failed_precondition("fill " + fill.trade_id.str() + " charged its fee in " +
+                               fill.fee_currency +
                                "; only fees in the quote currency are supported");
   }
   if (report.side == Side::kSell && fill.qty > position_qty(report.instrument)) {
-    return failed_precondition("sell fill " + fill.trade_id.str() + " of " + fill.qty.to_string() + " " +
-                               spec->base + " exceeds the position of " +
+    return failed_precondition("sell fill " + fill.trade_id.str() + " of " + fill.qty.to_string() +
+                               " " + spec->base + " exceeds the position of " +
                                position_qty(report.instrument).to_string());
   }
   booked_trade_ids_.insert(fill.trade_id.str());
@@ -93,7 +99,8 @@ Status PortfolioManager::apply(const ExecutionReportEvent& report) {
   if (report.side == Side::kBuy) {
     if (position.qty.is_zero()) {
       position.opened = report.meta.ts_event;
-      position.round_trip = ClosedTrade{report.instrument, report.meta.ts_event, {}, {}, {}, {}, {}, {}};
+      position.round_trip =
+          ClosedTrade{report.instrument, report.meta.ts_event, {}, {}, {}, {}, {}, {}};
     }
     cash_ -= value + fill.fee;
     position.qty += fill.qty;
@@ -106,8 +113,10 @@ Status PortfolioManager::apply(const ExecutionReportEvent& report) {
     const Money released =
         fill.qty == position.qty
             ? position.cost_basis
-            : position.cost_basis.scaled(fill.qty.raw(), position.qty.rescaled(fill.qty.precision(), Rounding::kTowardZero).raw(),
-                                         position.cost_basis.precision(), Rounding::kHalfEven);
+            : position.cost_basis.scaled(
+                  fill.qty.raw(),
+                  position.qty.rescaled(fill.qty.precision(), Rounding::kTowardZero).raw(),
+                  position.cost_basis.precision(), Rounding::kHalfEven);
     const Money proceeds = value - fill.fee;
     cash_ += proceeds;
     realized_pnl_ += proceeds - released;
@@ -137,7 +146,8 @@ Money PortfolioManager::market_value(const InstrumentId& id, const Position& pos
   const auto price = prices_.reference_price(id);
   if (!price) return Money{};
   const InstrumentSpec* spec = instruments_.find(id);
-  return notional(*price, position.qty, spec ? spec->cost_precision + 1 : kMaxPrecision / 2, Rounding::kHalfEven);
+  return notional(*price, position.qty, spec ? spec->cost_precision + 1 : kMaxPrecision / 2,
+                  Rounding::kHalfEven);
 }
 
 Money PortfolioManager::equity() const {

@@ -1,13 +1,13 @@
 #include "galfriday/prediction/prediction_service.hpp"
 
-#include "galfriday/prediction/xgboost_model.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <exception>
 #include <optional>
 #include <set>
+
+#include "galfriday/prediction/xgboost_model.hpp"
 
 namespace galfriday {
 
@@ -32,7 +32,8 @@ Result<std::unique_ptr<PredictionModel>> make_model(const config::PredictionConf
   }
   if (config.model_type == "xgboost") {
     auto model = XGBoostModel::load(config.model_path);
-    if (!model) return model.status().with_context("prediction.model_path " + config.model_path.string());
+    if (!model)
+      return model.status().with_context("prediction.model_path " + config.model_path.string());
     return std::unique_ptr<PredictionModel>(std::move(*model));
   }
   return invalid_argument("prediction.model_type '" + config.model_type +

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstdio>
 
-
 namespace galfriday {
 namespace {
 
@@ -17,7 +16,8 @@ std::string pct(double value, int decimals = 2) {
 
 // amount × percent / 100, exactly (percent to four decimals), rounded down.
 Money percent_of(Money amount, double percent) {
-  return amount.scaled(percent_to_ppm(percent), kPartsPerMillion, amount.precision(), Rounding::kFloor);
+  return amount.scaled(percent_to_ppm(percent), kPartsPerMillion, amount.precision(),
+                       Rounding::kFloor);
 }
 
 }  // namespace
@@ -25,11 +25,16 @@ Money percent_of(Money amount, double percent) {
 RiskManager::RiskManager(const config::RiskConfig& risk, const config::ExecutionConfig& execution,
                          const InstrumentRegistry& instruments, const MarketPriceService& prices,
                          const PortfolioManager& portfolio)
-    : risk_(risk), execution_(execution), instruments_(instruments), prices_(prices), portfolio_(portfolio) {}
+    : risk_(risk),
+      execution_(execution),
+      instruments_(instruments),
+      prices_(prices),
+      portfolio_(portfolio) {}
 
 void RiskManager::attach(PubSubManager& bus) {
   bus.subscribe<SystemStateEvent>(
-      [this](const SystemStateEvent& e) { halted_ = e.state != SystemState::kRunning; }, "risk.state");
+      [this](const SystemStateEvent& e) { halted_ = e.state != SystemState::kRunning; },
+      "risk.state");
   bus.subscribe<TradeSignalProposedEvent>(
       [this, &bus](const TradeSignalProposedEvent& signal) {
         auto decision = evaluate(signal);
@@ -59,7 +64,9 @@ std::variant<TradeSignalApprovedEvent, TradeSignalRejectedEvent> RiskManager::ev
 
   if (halted_) return reject(RejectReason::kHalted, "trading is halted");
   const InstrumentSpec* spec = instruments_.find(signal.instrument);
-  if (spec == nullptr) return reject(RejectReason::kUnknownInstrument, "unknown instrument " + signal.instrument.str());
+  if (spec == nullptr)
+    return reject(RejectReason::kUnknownInstrument,
+                  "unknown instrument " + signal.instrument.str());
   if (signal.side != Side::kBuy) {
     return reject(RejectReason::kInvalidSignal, "short entries are not enabled for spot trading");
   }
@@ -71,61 +78,72 @@ std::variant<TradeSignalApprovedEvent, TradeSignalRejectedEvent> RiskManager::ev
     return reject(RejectReason::kNoMarketPrice, "no market price for " + signal.instrument.str());
   }
   if (prices_.is_stale(signal.instrument)) {
-    return reject(RejectReason::kNoMarketPrice, "the market price for " + signal.instrument.str() + " is stale");
+    return reject(RejectReason::kNoMarketPrice,
+                  "the market price for " + signal.instrument.str() + " is stale");
   }
   const Price entry = signal.entry_type == OrderType::kLimit ? *signal.limit_price : *market;
-  if (!entry.is_positive()) return reject(RejectReason::kInvalidSignal, "entry price must be positive");
+  if (!entry.is_positive())
+    return reject(RejectReason::kInvalidSignal, "entry price must be positive");
 
   const double deviation_pct = std::abs(ratio(entry - *market, *market)) * 100.0;
   if (deviation_pct > risk_.fat_finger_max_deviation_pct) {
-    return reject(RejectReason::kFatFinger, "entry " + entry.to_string() + " is " + pct(deviation_pct) +
-                                                " from the market " + market->to_string() + " (limit " +
+    return reject(RejectReason::kFatFinger, "entry " + entry.to_string() + " is " +
+                                                pct(deviation_pct) + " from the market " +
+                                                market->to_string() + " (limit " +
                                                 pct(risk_.fat_finger_max_deviation_pct) + ")");
   }
   if (!(signal.stop_loss < entry) || !signal.stop_loss.is_positive()) {
     return reject(RejectReason::kInvalidStopLoss, "stop-loss " + signal.stop_loss.to_string() +
-                                                      " must be positive and below the entry " + entry.to_string());
+                                                      " must be positive and below the entry " +
+                                                      entry.to_string());
   }
   const Price stop_distance = entry - signal.stop_loss;
   const double stop_distance_pct = ratio(stop_distance, entry) * 100.0;
   if (stop_distance_pct < risk_.min_sl_distance_pct) {
     // Four decimals: at two, a 0.008 % distance would read "0.01%, below the minimum 0.01%".
-    return reject(RejectReason::kInvalidStopLoss, "stop-loss " + signal.stop_loss.to_string() + " is " +
-                                                      pct(stop_distance_pct, 4) + " from the entry " +
-                                                      entry.to_string() + ", below the minimum " +
-                                                      pct(risk_.min_sl_distance_pct, 4));
+    return reject(RejectReason::kInvalidStopLoss,
+                  "stop-loss " + signal.stop_loss.to_string() + " is " + pct(stop_distance_pct, 4) +
+                      " from the entry " + entry.to_string() + ", below the minimum " +
+                      pct(risk_.min_sl_distance_pct, 4));
   }
   if (signal.take_profit && !(*signal.take_profit > entry)) {
     return reject(RejectReason::kInvalidSignal, "take-profit " + signal.take_profit->to_string() +
-                                                    " must be above the entry " + entry.to_string());
+                                                    " must be above the entry " +
+                                                    entry.to_string());
   }
 
   const PortfolioState state = portfolio_.state();
-  if (!state.equity.is_positive()) return reject(RejectReason::kInsufficientBalance, "equity is not positive");
+  if (!state.equity.is_positive())
+    return reject(RejectReason::kInsufficientBalance, "equity is not positive");
   if (state.drawdown_pct >= risk_.max_total_drawdown_pct) {
-    return reject(RejectReason::kDrawdownLimit, "total drawdown " + pct(state.drawdown_pct) + " reached the limit " +
+    return reject(RejectReason::kDrawdownLimit, "total drawdown " + pct(state.drawdown_pct) +
+                                                    " reached the limit " +
                                                     pct(risk_.max_total_drawdown_pct));
   }
   if (state.daily_drawdown_pct >= risk_.max_daily_drawdown_pct) {
     return reject(RejectReason::kDrawdownLimit, "daily drawdown " + pct(state.daily_drawdown_pct) +
-                                                    " reached the limit " + pct(risk_.max_daily_drawdown_pct));
+                                                    " reached the limit " +
+                                                    pct(risk_.max_daily_drawdown_pct));
   }
   if (state.weekly_drawdown_pct >= risk_.max_weekly_drawdown_pct) {
-    return reject(RejectReason::kDrawdownLimit, "weekly drawdown " + pct(state.weekly_drawdown_pct) +
-                                                    " reached the limit " + pct(risk_.max_weekly_drawdown_pct));
+    return reject(RejectReason::kDrawdownLimit,
+                  "weekly drawdown " + pct(state.weekly_drawdown_pct) + " reached the limit " +
+                      pct(risk_.max_weekly_drawdown_pct));
   }
   if (state.consecutive_losses >= risk_.max_consecutive_losses) {
-    return reject(RejectReason::kConsecutiveLosses, std::to_string(state.consecutive_losses) +
-                                                        " consecutive losing trades (limit " +
-                                                        std::to_string(risk_.max_consecutive_losses) + ")");
+    return reject(RejectReason::kConsecutiveLosses,
+                  std::to_string(state.consecutive_losses) + " consecutive losing trades (limit " +
+                      std::to_string(risk_.max_consecutive_losses) + ")");
   }
   if (portfolio_.position_qty(signal.instrument).is_positive()) {
-    return reject(RejectReason::kExistingPosition, "a position in " + signal.instrument.str() + " is already open");
+    return reject(RejectReason::kExistingPosition,
+                  "a position in " + signal.instrument.str() + " is already open");
   }
 
   // Fixed-fractional size, then each cap in turn; every cap only ever lowers it.
   const Money risk_amount = percent_of(state.equity, risk_.risk_per_trade_pct);
-  Quantity qty = quantity_for(risk_amount, stop_distance, spec->qty_precision, Rounding::kTowardZero);
+  Quantity qty =
+      quantity_for(risk_amount, stop_distance, spec->qty_precision, Rounding::kTowardZero);
   std::string capped_by;
   auto cap_to_value = [&](Money allowed, const char* why) {
     if (!allowed.is_positive()) {
@@ -140,24 +158,30 @@ std::variant<TradeSignalApprovedEvent, TradeSignalRejectedEvent> RiskManager::ev
     }
   };
   cap_to_value(risk_.max_order_value, "max order value");
-  const Money pair_room = percent_of(state.equity, risk_.max_exposure_per_pair_pct) - portfolio_.exposure(signal.instrument);
+  const Money pair_room = percent_of(state.equity, risk_.max_exposure_per_pair_pct) -
+                          portfolio_.exposure(signal.instrument);
   cap_to_value(pair_room, "per-pair exposure limit");
-  const Money total_room = percent_of(state.equity, risk_.max_total_exposure_pct) - state.total_exposure;
+  const Money total_room =
+      percent_of(state.equity, risk_.max_total_exposure_pct) - state.total_exposure;
   cap_to_value(total_room, "total exposure limit");
   // Cash must cover the cost and the taker fee.
-  const Money cash_for_cost = state.cash.scaled(kPartsPerMillion, kPartsPerMillion + percent_to_ppm(execution_.taker_fee_pct),
-                                                state.cash.precision(), Rounding::kFloor);
+  const Money cash_for_cost = state.cash.scaled(
+      kPartsPerMillion, kPartsPerMillion + percent_to_ppm(execution_.taker_fee_pct),
+      state.cash.precision(), Rounding::kFloor);
   cap_to_value(cash_for_cost, "available cash");
 
   const Money cost = spec->cost(entry, qty);
   if (qty < spec->ordermin || cost < spec->costmin) {
-    const RejectReason reason = capped_by == "available cash"
-                                    ? RejectReason::kInsufficientBalance
-                                    : (capped_by.empty() || capped_by == "max order value" ? RejectReason::kPositionTooSmall
-                                                                                          : RejectReason::kExposureLimit);
-    return reject(reason, "size " + qty.to_string() + " " + spec->base + " (cost " + cost.to_string() + " " +
-                              spec->quote + ") is below the minimum order " + spec->ordermin.to_string() + " / " +
-                              spec->costmin.to_string() + (capped_by.empty() ? "" : " after the " + capped_by));
+    const RejectReason reason =
+        capped_by == "available cash"
+            ? RejectReason::kInsufficientBalance
+            : (capped_by.empty() || capped_by == "max order value" ? RejectReason::kPositionTooSmall
+                                                                   : RejectReason::kExposureLimit);
+    return reject(reason, "size " + qty.to_string() + " " + spec->base + " (cost " +
+                              cost.to_string() + " " + spec->quote +
+                              ") is below the minimum order " + spec->ordermin.to_string() + " / " +
+                              spec->costmin.to_string() +
+                              (capped_by.empty() ? "" : " after the " + capped_by));
   }
 
   TradeSignalApprovedEvent approved;

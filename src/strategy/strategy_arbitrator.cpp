@@ -12,10 +12,12 @@ StrategyArbitrator::StrategyArbitrator(const config::StrategyConfig& config,
 
 void StrategyArbitrator::attach(PubSubManager& bus) {
   bus_ = &bus;
-  bus.subscribe<PredictionEvent>([this](const PredictionEvent& e) { on_prediction(e); }, "strategy.prediction");
-  bus.subscribe<TradeSignalRejectedEvent>([this](const TradeSignalRejectedEvent& e) { on_rejected(e); },
-                                          "strategy.rejected");
-  bus.subscribe<ExecutionReportEvent>([this](const ExecutionReportEvent& e) { on_report(e); }, "strategy.report");
+  bus.subscribe<PredictionEvent>([this](const PredictionEvent& e) { on_prediction(e); },
+                                 "strategy.prediction");
+  bus.subscribe<TradeSignalRejectedEvent>(
+      [this](const TradeSignalRejectedEvent& e) { on_rejected(e); }, "strategy.rejected");
+  bus.subscribe<ExecutionReportEvent>([this](const ExecutionReportEvent& e) { on_report(e); },
+                                      "strategy.report");
 }
 
 Status StrategyArbitrator::check_features(const config::StrategyConfig& config,
@@ -24,8 +26,9 @@ Status StrategyArbitrator::check_features(const config::StrategyConfig& config,
     return std::find(feature_names.begin(), feature_names.end(), name) != feature_names.end();
   };
   if (config.stop_mode == config::StopMode::kAtr && !produced(config.atr_feature)) {
-    return invalid_argument("strategy.atr_feature '" + config.atr_feature +
-                            "' is not produced by the feature engine (add atr to features.indicators)");
+    return invalid_argument(
+        "strategy.atr_feature '" + config.atr_feature +
+        "' is not produced by the feature engine (add atr to features.indicators)");
   }
   for (const auto& rule : config.confirmation_rules) {
     if (!produced(rule.feature)) {
@@ -47,10 +50,11 @@ void StrategyArbitrator::on_prediction(const PredictionEvent& prediction) {
     if (state.exit_requested) return;
     if (prediction.value <= config_.sell_threshold) {
       request_exit(prediction, state,
-                   "prediction " + std::to_string(prediction.value) + " at or below sell threshold " +
-                       std::to_string(config_.sell_threshold));
+                   "prediction " + std::to_string(prediction.value) +
+                       " at or below sell threshold " + std::to_string(config_.sell_threshold));
     } else if (config_.max_holding_bars > 0 && state.bars_held >= config_.max_holding_bars) {
-      request_exit(prediction, state, "time stop: held for " + std::to_string(state.bars_held) + " bars");
+      request_exit(prediction, state,
+                   "time stop: held for " + std::to_string(state.bars_held) + " bars");
     }
     return;
   }
@@ -67,7 +71,8 @@ void StrategyArbitrator::on_prediction(const PredictionEvent& prediction) {
   propose_entry(prediction, *spec, *price);
 }
 
-void StrategyArbitrator::request_exit(const PredictionEvent& prediction, PairState& state, std::string reason) {
+void StrategyArbitrator::request_exit(const PredictionEvent& prediction, PairState& state,
+                                      std::string reason) {
   ClosePositionCommand command;
   command.meta.ts_event = prediction.meta.ts_event;
   command.instrument = prediction.instrument;
@@ -92,8 +97,8 @@ bool StrategyArbitrator::confirmed(const FeatureVector& features) const {
   return true;
 }
 
-void StrategyArbitrator::propose_entry(const PredictionEvent& prediction, const InstrumentSpec& spec,
-                                       Price price) {
+void StrategyArbitrator::propose_entry(const PredictionEvent& prediction,
+                                       const InstrumentSpec& spec, Price price) {
   TradeSignalProposedEvent signal;
   signal.meta.ts_event = prediction.meta.ts_event;
   signal.signal_id = SignalId(config_.id + "-" + std::to_string(next_signal_));
@@ -107,9 +112,10 @@ void StrategyArbitrator::propose_entry(const PredictionEvent& prediction, const 
   Price entry = price;
   if (config_.entry_type == config::EntryType::kLimit) {
     const Price touch = prices_.ask(prediction.instrument).value_or(price);
-    entry = spec.round_to_tick(touch.scaled(kPartsPerMillion - percent_to_ppm(config_.limit_offset_pct),
-                                            kPartsPerMillion, precision, Rounding::kFloor),
-                               Rounding::kFloor);
+    entry =
+        spec.round_to_tick(touch.scaled(kPartsPerMillion - percent_to_ppm(config_.limit_offset_pct),
+                                        kPartsPerMillion, precision, Rounding::kFloor),
+                           Rounding::kFloor);
     signal.entry_type = OrderType::kLimit;
     signal.limit_price = entry;
   }
@@ -123,15 +129,19 @@ void StrategyArbitrator::propose_entry(const PredictionEvent& prediction, const 
       const double ticks = std::ceil(*atr * multiple * std::pow(10.0, precision));
       return Price::from_raw(static_cast<int64_t>(ticks), precision);
     };
-    signal.stop_loss = spec.round_to_tick(entry - distance(config_.sl_atr_multiple), Rounding::kFloor);
-    signal.take_profit = spec.round_to_tick(entry + distance(config_.tp_atr_multiple), Rounding::kCeiling);
+    signal.stop_loss =
+        spec.round_to_tick(entry - distance(config_.sl_atr_multiple), Rounding::kFloor);
+    signal.take_profit =
+        spec.round_to_tick(entry + distance(config_.tp_atr_multiple), Rounding::kCeiling);
   } else {
-    signal.stop_loss = spec.round_to_tick(
-        entry.scaled(kPartsPerMillion - percent_to_ppm(config_.sl_pct), kPartsPerMillion, precision, Rounding::kFloor),
-        Rounding::kFloor);
-    signal.take_profit = spec.round_to_tick(
-        entry.scaled(kPartsPerMillion + percent_to_ppm(config_.tp_pct), kPartsPerMillion, precision, Rounding::kCeiling),
-        Rounding::kCeiling);
+    signal.stop_loss =
+        spec.round_to_tick(entry.scaled(kPartsPerMillion - percent_to_ppm(config_.sl_pct),
+                                        kPartsPerMillion, precision, Rounding::kFloor),
+                           Rounding::kFloor);
+    signal.take_profit =
+        spec.round_to_tick(entry.scaled(kPartsPerMillion + percent_to_ppm(config_.tp_pct),
+                                        kPartsPerMillion, precision, Rounding::kCeiling),
+                           Rounding::kCeiling);
   }
   ++next_signal_;
   pairs_[prediction.instrument].pending_entry = signal.signal_id;
@@ -151,7 +161,8 @@ void StrategyArbitrator::on_report(const ExecutionReportEvent& report) {
   auto it = pairs_.find(report.instrument);
   if (it == pairs_.end()) return;
   PairState& state = it->second;
-  if (report.purpose == OrderPurpose::kEntry && is_terminal(report.status) && report.signal_id == state.pending_entry) {
+  if (report.purpose == OrderPurpose::kEntry && is_terminal(report.status) &&
+      report.signal_id == state.pending_entry) {
     state.pending_entry.reset();
   }
   if (report.purpose != OrderPurpose::kEntry && report.status == OrderStatus::kFilled) {

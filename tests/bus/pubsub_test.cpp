@@ -122,7 +122,8 @@ TEST_F(PubSubTest, SubscriptionChangesDuringDispatchTakeEffectSafely) {
       bus_.subscribe<LogEvent>([&](const LogEvent& ev) { seen.push_back("late:" + ev.message); });
     }
   });
-  second = bus_.subscribe<LogEvent>([&](const LogEvent& e) { seen.push_back("second:" + e.message); });
+  second =
+      bus_.subscribe<LogEvent>([&](const LogEvent& e) { seen.push_back("second:" + e.message); });
   bus_.publish(log_event("a"));
   bus_.publish(log_event("b"));
   bus_.run_until_idle();

@@ -641,9 +641,10 @@ TEST(ConfigLoader, ReadsStopModeTimeStopAndConfirmationRules) {
 }
 
 TEST(ConfigLoader, MalformedConfirmationRulesAreErrorsWithTheirIndex) {
-  EXPECT_EQ(only_error("strategy:\n  confirmation_rules:\n    - {feature: rsi_14, op: above, value: 1}\n")
-                .to_string(),
-            "line 3: strategy.confirmation_rules[0].op: expected one of gt, ge, lt, le, got 'above'");
+  EXPECT_EQ(
+      only_error("strategy:\n  confirmation_rules:\n    - {feature: rsi_14, op: above, value: 1}\n")
+          .to_string(),
+      "line 3: strategy.confirmation_rules[0].op: expected one of gt, ge, lt, le, got 'above'");
   EXPECT_EQ(only_error("strategy:\n  confirmation_rules:\n    - {feature: rsi_14}\n").to_string(),
             "line 3: strategy.confirmation_rules[0]: a rule needs a feature and a value");
   EXPECT_EQ(only_error("strategy:\n  confirmation_rules: 5\n").path, "strategy.confirmation_rules");

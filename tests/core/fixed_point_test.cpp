@@ -8,7 +8,9 @@ namespace galfriday {
 namespace {
 
 Price price(std::string_view text, int precision) { return Price::parse(text, precision).value(); }
-Quantity qty(std::string_view text, int precision) { return Quantity::parse(text, precision).value(); }
+Quantity qty(std::string_view text, int precision) {
+  return Quantity::parse(text, precision).value();
+}
 
 TEST(FixedPoint, ParsesAndPrintsAtExactPrecision) {
   EXPECT_EQ(price("37500", 1).to_string(), "37500.0");
@@ -145,7 +147,8 @@ TEST(FixedPoint, QuantityForMoneyRoundsDownToLotPrecision) {
             "0.01666666");
   EXPECT_EQ(quantity_for(amount, price("30000.0", 1), 8, Rounding::kHalfEven).to_string(),
             "0.01666667");
-  EXPECT_THROW(quantity_for(amount, price("0", 1), 8, Rounding::kTowardZero), std::invalid_argument);
+  EXPECT_THROW(quantity_for(amount, price("0", 1), 8, Rounding::kTowardZero),
+               std::invalid_argument);
 }
 
 TEST(FixedPoint, ScaledAppliesRatiosExactly) {

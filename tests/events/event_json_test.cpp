@@ -17,17 +17,20 @@ EventMeta meta(uint64_t sequence) {
 // One filled-in instance of every event type.
 std::vector<Event> sample_events() {
   std::vector<Event> events;
-  events.push_back(MarketDataL2Event{meta(1), InstrumentId("BTC/USD"),
-                                     {{px("45283.5"), qty("0.10000000")}},
-                                     {{px("45285.2"), qty("0.00100000")}, {px("45286.4"), qty("1.54571953")}},
-                                     true, 3310070434U});
+  events.push_back(
+      MarketDataL2Event{meta(1),
+                        InstrumentId("BTC/USD"),
+                        {{px("45283.5"), qty("0.10000000")}},
+                        {{px("45285.2"), qty("0.00100000")}, {px("45286.4"), qty("1.54571953")}},
+                        true,
+                        3310070434U});
   events.push_back(MarketDataTradeEvent{meta(2), InstrumentId("ETH/USD"), px("1650.12"),
                                         qty("0.25000000"), Side::kSell, TradeId("12345")});
-  events.push_back(MarketDataOHLCVEvent{meta(3), InstrumentId("BTC/USD"),
-                                        timestamp_from_seconds(1700000000), std::chrono::minutes(1),
-                                        px("100.1"), px("101.0"), px("99.5"), px("100.7"),
-                                        qty("12.50000000"), 42});
-  auto names = std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"sma_fast", "ret_5", "a_last"});
+  events.push_back(MarketDataOHLCVEvent{
+      meta(3), InstrumentId("BTC/USD"), timestamp_from_seconds(1700000000), std::chrono::minutes(1),
+      px("100.1"), px("101.0"), px("99.5"), px("100.7"), qty("12.50000000"), 42});
+  auto names = std::make_shared<const std::vector<std::string>>(
+      std::vector<std::string>{"sma_fast", "ret_5", "a_last"});
   FeatureVector features{names, {1.5, -0.001, 3.0}};
   events.push_back(FeatureEvent{meta(4), InstrumentId("BTC/USD"), features});
   events.push_back(PredictionEvent{meta(5), InstrumentId("BTC/USD"), "momentum_v1", "prob_price_up",
@@ -42,10 +45,12 @@ std::vector<Event> sample_events() {
   events.push_back(TradeSignalRejectedEvent{meta(8), SignalId("sig-2"), InstrumentId("ETH/USD"),
                                             Side::kSell, RejectReason::kFatFinger, "5.2% away"});
   events.push_back(ExecutionReportEvent{
-      meta(9), InstrumentId("BTC/USD"), ClientOrderId("gf-sig-1-e"), ExchangeOrderId("OU22CG-KLAF2-FWUDD7"),
-      SignalId("sig-1"), OrderPurpose::kEntry, OrderStatus::kPartiallyFilled, OrderType::kLimit,
-      Side::kBuy, qty("1.25000000"), qty("0.50000000"), px("37500.0"), px("37500.0"), std::nullopt,
-      Fill{TradeId("T1"), px("37500.0"), qty("0.50000000"), money("48.75000"), "USD", Liquidity::kMaker},
+      meta(9), InstrumentId("BTC/USD"), ClientOrderId("gf-sig-1-e"),
+      ExchangeOrderId("OU22CG-KLAF2-FWUDD7"), SignalId("sig-1"), OrderPurpose::kEntry,
+      OrderStatus::kPartiallyFilled, OrderType::kLimit, Side::kBuy, qty("1.25000000"),
+      qty("0.50000000"), px("37500.0"), px("37500.0"), std::nullopt,
+      Fill{TradeId("T1"), px("37500.0"), qty("0.50000000"), money("48.75000"), "USD",
+           Liquidity::kMaker},
       ""});
   events.push_back(ClosePositionCommand{meta(10), InstrumentId("BTC/USD"), std::nullopt,
                                         "prediction reversal", "strategy"});

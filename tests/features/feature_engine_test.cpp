@@ -27,7 +27,8 @@ const std::vector<std::string> kEngineFeatures = {"sma_3", "sma_5", "ma_spread_3
 
 // Deterministic irregular bars around 40 000 at one decimal, with highs, lows and volumes that
 // vary, so every indicator sees real ranges.
-std::vector<MarketDataOHLCVEvent> make_bars(size_t count, int64_t seed, const std::string& instrument = "BTC/USD") {
+std::vector<MarketDataOHLCVEvent> make_bars(size_t count, int64_t seed,
+                                            const std::string& instrument = "BTC/USD") {
   std::vector<MarketDataOHLCVEvent> out;
   int64_t close = 400'000 + seed * 1'234;
   for (size_t i = 0; i < count; ++i) {
@@ -96,7 +97,8 @@ double reference_rsi(const std::vector<double>& closes, int n) {
 double reference_atr(const std::vector<MarketDataOHLCVEvent>& bars, int n) {
   std::vector<double> ranges;
   for (size_t i = 1; i < bars.size(); ++i) {
-    const double h = bars[i].high.to_double(), l = bars[i].low.to_double(), pc = bars[i - 1].close.to_double();
+    const double h = bars[i].high.to_double(), l = bars[i].low.to_double(),
+                 pc = bars[i - 1].close.to_double();
     ranges.push_back(std::max({h - l, std::abs(h - pc), std::abs(l - pc)}));
   }
   return wilder_last(ranges, n);
@@ -112,10 +114,10 @@ TEST(FeatureEngine, DefaultNamesCarryTheirParameters) {
   auto engine = FeatureEngine::create(config::FeaturesConfig{});
   ASSERT_TRUE(engine.is_ok()) << engine.status().to_string();
   EXPECT_THAT(*(*engine)->names(),
-              ElementsAre("sma_30", "sma_120", "ma_spread_30_120", "return_1", "return_5", "return_15",
-                          "rsi_14", "macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9",
-                          "bb_pctb_20_2", "bb_width_20_2", "atr_14", "natr_14", "roc_10",
-                          "volatility_30", "vwap_dev_20"));
+              ElementsAre("sma_30", "sma_120", "ma_spread_30_120", "return_1", "return_5",
+                          "return_15", "rsi_14", "macd_12_26_9", "macd_signal_12_26_9",
+                          "macd_hist_12_26_9", "bb_pctb_20_2", "bb_width_20_2", "atr_14", "natr_14",
+                          "roc_10", "volatility_30", "vwap_dev_20"));
   EXPECT_EQ((*engine)->warmup_bars(), 120);
 }
 
@@ -152,10 +154,11 @@ TEST(FeatureEngine, EveryIndicatorMatchesItsTextbookDefinition) {
 
     expect_relatively_near(get("sma_30"), mean_of(c, t, 30), "sma_30" + at);
     expect_relatively_near(get("sma_120"), mean_of(c, t, 120), "sma_120" + at);
-    expect_relatively_near(get("ma_spread_30_120") + 1.0, mean_of(c, t, 30) / mean_of(c, t, 120), "ma_spread" + at);
+    expect_relatively_near(get("ma_spread_30_120") + 1.0, mean_of(c, t, 30) / mean_of(c, t, 120),
+                           "ma_spread" + at);
     for (int h : {1, 5, 15}) {
-      expect_relatively_near(get("return_" + std::to_string(h)) + 1.0, c[t] / c[t - static_cast<size_t>(h)],
-                             "return" + at);
+      expect_relatively_near(get("return_" + std::to_string(h)) + 1.0,
+                             c[t] / c[t - static_cast<size_t>(h)], "return" + at);
     }
     expect_relatively_near(get("rsi_14"), reference_rsi(c, 14), "rsi_14" + at);
 
@@ -206,14 +209,16 @@ TEST(FeatureEngine, RsiOfAFlatSeriesIsFiftyAndOfARisingOneIsHundred) {
   auto engine = FeatureEngine::create(config);
   ASSERT_TRUE(engine.is_ok());
   auto bars = make_bars(20, 2);
-  for (size_t i = 0; i < bars.size(); ++i) bars[i].close = bars[i].open = Price::from_raw(400000, 1);
+  for (size_t i = 0; i < bars.size(); ++i)
+    bars[i].close = bars[i].open = Price::from_raw(400000, 1);
   std::optional<FeatureVector> last;
   for (const auto& b : bars) last = (*engine)->update(b);
   ASSERT_TRUE(last.has_value());
   EXPECT_EQ(last->get("rsi_14"), 50.0);
 
   auto rising = make_bars(20, 2, "ETH/USD");
-  for (size_t i = 0; i < rising.size(); ++i) rising[i].close = Price::from_raw(400000 + 10 * static_cast<int64_t>(i), 1);
+  for (size_t i = 0; i < rising.size(); ++i)
+    rising[i].close = Price::from_raw(400000 + 10 * static_cast<int64_t>(i), 1);
   for (const auto& b : rising) last = (*engine)->update(b);
   EXPECT_EQ(last->get("rsi_14"), 100.0);
 }
@@ -256,7 +261,8 @@ TEST(FeatureEngine, PublishesFeatureEventsWithTheBarCloseTime) {
   ASSERT_EQ(events.size(), 4u);
   EXPECT_EQ(events[0].meta.ts_event, bars[2].meta.ts_event);
   EXPECT_EQ(events[0].features.names, (*engine)->names());
-  EXPECT_EQ(events[0].features.get("return_2"), bars[2].close.to_double() / bars[0].close.to_double() - 1.0);
+  EXPECT_EQ(events[0].features.get("return_2"),
+            bars[2].close.to_double() / bars[0].close.to_double() - 1.0);
 }
 
 TEST(FeatureEngine, UnknownOrDuplicateIndicatorsAreErrors) {
@@ -283,7 +289,8 @@ TEST(RollingWindow, VarianceKeepsItsPrecisionAtLargePricesOverLongRuns) {
   for (size_t i = values.size() - 20; i < values.size(); ++i) mean += values[i];
   mean /= 20;
   double squares = 0;
-  for (size_t i = values.size() - 20; i < values.size(); ++i) squares += (values[i] - mean) * (values[i] - mean);
+  for (size_t i = values.size() - 20; i < values.size(); ++i)
+    squares += (values[i] - mean) * (values[i] - mean);
   expect_relatively_near(window.mean(), mean, "mean");
   expect_relatively_near(window.population_variance(), squares / 20, "variance");
 }
@@ -329,7 +336,8 @@ TEST(PredictionModelFactory, BuildsMomentumAndRejectsUnknownTypes) {
   config.model_path = "/nonexistent/model.json";
   auto missing = make_model(config, config::FeaturesConfig{});
   ASSERT_FALSE(missing.is_ok());
-  EXPECT_THAT(missing.status().message(), HasSubstr("prediction.model_path /nonexistent/model.json"));
+  EXPECT_THAT(missing.status().message(),
+              HasSubstr("prediction.model_path /nonexistent/model.json"));
 }
 
 // A model that reads a feature the engine does not make.
@@ -352,8 +360,9 @@ TEST(PredictionService, ModelNeedingAMissingFeatureFailsCreate) {
   EXPECT_EQ(service.status().message(),
             "model 'rsi_model' needs feature 'rsi_14', which the feature engine does not produce");
 
-  auto momentum = PredictionService::create(
-      std::make_unique<MomentumModel>("m1", 400.0, "ma_spread_3_5"), "prob_price_up", {"sma_3", "sma_5"});
+  auto momentum =
+      PredictionService::create(std::make_unique<MomentumModel>("m1", 400.0, "ma_spread_3_5"),
+                                "prob_price_up", {"sma_3", "sma_5"});
   ASSERT_FALSE(momentum.is_ok());
   EXPECT_THAT(momentum.status().message(), HasSubstr("needs feature 'ma_spread_3_5'"));
 }
@@ -361,8 +370,9 @@ TEST(PredictionService, ModelNeedingAMissingFeatureFailsCreate) {
 class PredictionServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto created = PredictionService::create(std::make_unique<MomentumModel>("momentum_v1", 400.0, "ma_spread_3_5"),
-                                             "prob_price_up", kEngineFeatures);
+    auto created = PredictionService::create(
+        std::make_unique<MomentumModel>("momentum_v1", 400.0, "ma_spread_3_5"), "prob_price_up",
+        kEngineFeatures);
     ASSERT_TRUE(created.is_ok()) << created.status().to_string();
     service_ = std::move(*created);
     service_->attach(bus_);
@@ -447,8 +457,9 @@ TEST(FeaturesToPrediction, EngineAndServiceWorkTogetherOnTheBus) {
   config.slow_window = 5;
   auto engine = FeatureEngine::create(config);
   ASSERT_TRUE(engine.is_ok());
-  auto service = PredictionService::create(std::make_unique<MomentumModel>("m", 400.0, "ma_spread_3_5"),
-                                           "prob_price_up", *(*engine)->names());
+  auto service =
+      PredictionService::create(std::make_unique<MomentumModel>("m", 400.0, "ma_spread_3_5"),
+                                "prob_price_up", *(*engine)->names());
   ASSERT_TRUE(service.is_ok());
   (*engine)->attach(bus);
   (*service)->attach(bus);
@@ -460,7 +471,8 @@ TEST(FeaturesToPrediction, EngineAndServiceWorkTogetherOnTheBus) {
   bus.run_until_idle();
   ASSERT_EQ(predictions.size(), bars.size() - 4);
   const auto closes = closes_of(bars);
-  const double spread = mean_of(closes, closes.size() - 1, 3) / mean_of(closes, closes.size() - 1, 5) - 1.0;
+  const double spread =
+      mean_of(closes, closes.size() - 1, 3) / mean_of(closes, closes.size() - 1, 5) - 1.0;
   EXPECT_NEAR(predictions.back().value, logistic(400.0, spread), 1e-9);
 }
 

@@ -1,7 +1,7 @@
-#include "galfriday/strategy/strategy_arbitrator.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "galfriday/strategy/strategy_arbitrator.hpp"
 
 namespace galfriday {
 namespace {
@@ -26,7 +26,9 @@ class StrategyTest : public ::testing::Test {
     spec.costmin = Money::parse("0.5", 5).value();
     spec.tick_size = Price::parse("0.1", 1).value();
     ASSERT_TRUE(instruments_.add(spec).is_ok());
-    portfolio_ = PortfolioManager::create(config::default_config().portfolio, instruments_, prices_, clock_).value();
+    portfolio_ =
+        PortfolioManager::create(config::default_config().portfolio, instruments_, prices_, clock_)
+            .value();
   }
 
   void start(const config::StrategyConfig& config) {
@@ -60,8 +62,12 @@ class StrategyTest : public ::testing::Test {
     report.client_order_id = ClientOrderId("o1");
     report.side = Side::kBuy;
     report.status = OrderStatus::kFilled;
-    report.last_fill = Fill{TradeId("t" + std::to_string(++trades_)), Price::parse("50000.0", 1).value(),
-                            Quantity::parse(qty, 8).value(), Money::parse("0", 5).value(), "USD", Liquidity::kTaker};
+    report.last_fill = Fill{TradeId("t" + std::to_string(++trades_)),
+                            Price::parse("50000.0", 1).value(),
+                            Quantity::parse(qty, 8).value(),
+                            Money::parse("0", 5).value(),
+                            "USD",
+                            Liquidity::kTaker};
     bus_.publish(report);
     bus_.run_until_idle();
   }
@@ -73,7 +79,8 @@ class StrategyTest : public ::testing::Test {
   std::unique_ptr<PortfolioManager> portfolio_;
   std::unique_ptr<StrategyArbitrator> strategy_;
   std::shared_ptr<const std::vector<std::string>> names_ =
-      std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"atr_14", "rsi_14"});
+      std::make_shared<const std::vector<std::string>>(
+          std::vector<std::string>{"atr_14", "rsi_14"});
   std::vector<TradeSignalProposedEvent> proposals_;
   std::vector<ClosePositionCommand> closes_;
   int trades_ = 0;
@@ -89,7 +96,7 @@ TEST_F(StrategyTest, EntersAtTheBuyThresholdWithPercentStopsOnTheTickGrid) {
   const auto& signal = proposals_[0];
   EXPECT_EQ(signal.side, Side::kBuy);
   EXPECT_EQ(signal.entry_type, OrderType::kMarket);
-  EXPECT_EQ(signal.stop_loss.to_string(), "49000.0");    // 2 % below
+  EXPECT_EQ(signal.stop_loss.to_string(), "49000.0");     // 2 % below
   EXPECT_EQ(signal.take_profit->to_string(), "52000.0");  // 4 % above
   // One entry at a time: a second strong prediction while the first is pending proposes nothing.
   predict(0.9);

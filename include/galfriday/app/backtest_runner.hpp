@@ -38,11 +38,12 @@ struct BacktestOutcome {
 // Called with the run's bus before the first bar, to attach observers (logger, event log).
 using BusObserver = std::function<void(PubSubManager&)>;
 
-Result<BacktestOutcome> run_backtest(const config::Config& config, const std::vector<BacktestInput>& inputs,
+Result<BacktestOutcome> run_backtest(const config::Config& config,
+                                     const std::vector<BacktestInput>& inputs,
                                      const BusObserver& observe = {});
 
-// Writes report.html, summary.txt, summary.json, trades.csv and equity.csv into `directory` (created if
-// needed). Each file is written to a temporary name and renamed into place.
+// Writes report.html, summary.txt, summary.json, trades.csv and equity.csv into `directory`
+// (created if needed). Each file is written to a temporary name and renamed into place.
 Status write_backtest_report(const BacktestOutcome& outcome, const std::filesystem::path& directory,
                              const std::string& currency);
 

@@ -27,7 +27,7 @@ struct PerformanceSummary {
   // equity curve; bars per year follow from the curve's spacing.
   double annualized_return_pct = 0.0;
   double annualized_volatility_pct = 0.0;
-  double sharpe_ratio = 0.0;   // mean / stddev of bar returns × √(bars per year), no risk-free rate
+  double sharpe_ratio = 0.0;  // mean / stddev of bar returns × √(bars per year), no risk-free rate
   double sortino_ratio = 0.0;  // mean / downside deviation × √(bars per year)
   double calmar_ratio = 0.0;   // annualised return / max drawdown
   double max_drawdown_pct = 0.0;
@@ -48,7 +48,8 @@ struct PerformanceSummary {
   std::map<std::string, uint64_t> rejections_by_reason;
 };
 
-PerformanceSummary summarize(const std::vector<EquityPoint>& curve, const PortfolioState& final_state,
+PerformanceSummary summarize(const std::vector<EquityPoint>& curve,
+                             const PortfolioState& final_state,
                              const std::vector<ClosedTrade>& trades);
 
 // A readable multi-line summary for the terminal.

@@ -19,16 +19,17 @@ namespace galfriday::config {
 
 // One tradable spot pair and its Kraken precisions (AssetPairs / WS v2 instrument channel).
 struct PairConfig {
-  std::string symbol;        // WS v2 symbol, "BTC/USD"
-  std::string altname;       // REST altname, "XBTUSD"; Kraken CSV files are named <altname>_<interval>.csv
-  std::string base;          // "BTC"
-  std::string quote;         // "USD"
-  int price_precision = 1;   // pair_decimals
-  int qty_precision = 8;     // lot_decimals
-  int cost_precision = 5;    // cost_decimals
-  Quantity ordermin;         // minimum order volume, base units
-  Money costmin;             // minimum order cost, quote units
-  Price tick_size;           // price increment
+  std::string symbol;  // WS v2 symbol, "BTC/USD"
+  std::string
+      altname;        // REST altname, "XBTUSD"; Kraken CSV files are named <altname>_<interval>.csv
+  std::string base;   // "BTC"
+  std::string quote;  // "USD"
+  int price_precision = 1;  // pair_decimals
+  int qty_precision = 8;    // lot_decimals
+  int cost_precision = 5;   // cost_decimals
+  Quantity ordermin;        // minimum order volume, base units
+  Money costmin;            // minimum order cost, quote units
+  Price tick_size;          // price increment
 
   // Field-wise, here and below; money compares by value, whatever its precision.
   bool operator==(const PairConfig&) const = default;
@@ -51,8 +52,8 @@ struct FeaturesConfig {
   // vwap. Their order is the order of the features.
   std::vector<std::string> indicators = {"ma_spread", "returns", "rsi",        "macd", "bollinger",
                                          "atr",       "roc",     "volatility", "vwap"};
-  int fast_window = 30;    // ma_spread: bars in the fast moving average
-  int slow_window = 120;   // ma_spread: bars in the slow moving average
+  int fast_window = 30;                           // ma_spread: bars in the fast moving average
+  int slow_window = 120;                          // ma_spread: bars in the slow moving average
   std::vector<int> return_horizons = {1, 5, 15};  // returns: bars back
   int rsi_period = 14;
   int macd_fast = 12;
@@ -96,18 +97,18 @@ struct ConfirmationRule {
 
 struct StrategyConfig {
   std::string id = "default";
-  double buy_threshold = 0.65;      // probability at or above which to enter long
-  double sell_threshold = 0.35;     // probability at or below which to exit
+  double buy_threshold = 0.65;   // probability at or above which to enter long
+  double sell_threshold = 0.35;  // probability at or below which to exit
   EntryType entry_type = EntryType::kMarket;
-  double limit_offset_pct = 0.01;   // limit entries: percent inside the touch
+  double limit_offset_pct = 0.01;  // limit entries: percent inside the touch
   StopMode stop_mode = StopMode::kPercent;
-  double sl_pct = 2.0;              // stop_mode percent: stop-loss distance, percent of entry
-  double tp_pct = 4.0;              // stop_mode percent: take-profit distance, percent of entry
+  double sl_pct = 2.0;                 // stop_mode percent: stop-loss distance, percent of entry
+  double tp_pct = 4.0;                 // stop_mode percent: take-profit distance, percent of entry
   std::string atr_feature = "atr_14";  // stop_mode atr: the feature holding the ATR (price units)
-  double sl_atr_multiple = 2.0;     // stop_mode atr: stop-loss distance in ATRs
-  double tp_atr_multiple = 4.0;     // stop_mode atr: take-profit distance in ATRs
-  int cooldown_bars = 5;            // bars to wait after an exit or a rejection before re-entering
-  int max_holding_bars = 0;         // time stop: exit after this many bars in a position; 0 = off
+  double sl_atr_multiple = 2.0;        // stop_mode atr: stop-loss distance in ATRs
+  double tp_atr_multiple = 4.0;        // stop_mode atr: take-profit distance in ATRs
+  int cooldown_bars = 5;     // bars to wait after an exit or a rejection before re-entering
+  int max_holding_bars = 0;  // time stop: exit after this many bars in a position; 0 = off
   std::vector<ConfirmationRule> confirmation_rules;  // all must hold for an entry
 
   bool operator==(const StrategyConfig&) const = default;
@@ -120,7 +121,7 @@ struct RiskConfig {
   int max_consecutive_losses = 5;
   double max_exposure_per_pair_pct = 10.0;
   double max_total_exposure_pct = 25.0;
-  Money max_order_value;                  // valuation currency; default 10000
+  Money max_order_value;  // valuation currency; default 10000
   double risk_per_trade_pct = 0.5;
   double fat_finger_max_deviation_pct = 5.0;
   double min_sl_distance_pct = 0.01;
@@ -136,9 +137,9 @@ struct ExecutionConfig {
   double taker_fee_pct = 0.26;
   double maker_fee_pct = 0.16;
   SlippageModel slippage_model = SlippageModel::kFixed;
-  double slippage_pct = 0.05;          // fixed, and the base of volume_impact
+  double slippage_pct = 0.05;           // fixed, and the base of volume_impact
   double impact_pct_per_volume = 10.0;  // volume_impact: extra percent per 100 % of bar volume
-  double fill_liquidity_ratio = 0.1;  // at most this share of a bar's volume fills per bar
+  double fill_liquidity_ratio = 0.1;    // at most this share of a bar's volume fills per bar
 
   bool operator==(const ExecutionConfig&) const = default;
 };
@@ -193,16 +194,16 @@ struct Config {
 
 // One problem found while loading: where (key path and YAML line) and what was expected.
 struct ConfigIssue {
-  std::string path;     // "risk.max_total_drawdown_pct", "pairs[1].price_precision"
-  int line = 0;         // 1-based line in the file, 0 when unknown
-  std::string message;  // "expected a number between 0 and 100, got 'abc'"
+  std::string path;               // "risk.max_total_drawdown_pct", "pairs[1].price_precision"
+  int line = 0;                   // 1-based line in the file, 0 when unknown
+  std::string message;            // "expected a number between 0 and 100, got 'abc'"
   std::string to_string() const;  // "line 12: risk.max_total_drawdown_pct: expected ..."
 };
 
 struct LoadResult {
-  std::optional<Config> config;     // set when there are no errors
-  std::vector<ConfigIssue> errors;   // make the file unusable
-  std::vector<ConfigIssue> warnings; // e.g. unknown keys, with a "did you mean" suggestion
+  std::optional<Config> config;       // set when there are no errors
+  std::vector<ConfigIssue> errors;    // make the file unusable
+  std::vector<ConfigIssue> warnings;  // e.g. unknown keys, with a "did you mean" suggestion
 };
 
 // Built-in defaults (what an empty config.yaml gives).

@@ -25,12 +25,15 @@ class SimulatedClock final : public Clock {
  public:
   explicit SimulatedClock(Timestamp start = Timestamp{}) : now_(to_nanos(start)) {}
 
-  Timestamp now() const override { return timestamp_from_nanos(now_.load(std::memory_order_acquire)); }
+  Timestamp now() const override {
+    return timestamp_from_nanos(now_.load(std::memory_order_acquire));
+  }
 
   // Moves time forward; moving backwards is ignored because simulated time is monotonic.
   void advance_to(Timestamp ts) {
     const int64_t target = to_nanos(ts);
-    if (target > now_.load(std::memory_order_relaxed)) now_.store(target, std::memory_order_release);
+    if (target > now_.load(std::memory_order_relaxed))
+      now_.store(target, std::memory_order_release);
   }
 
  private:

@@ -106,21 +106,27 @@ class FixedPoint {
   // The same value at another precision, rounded when precision drops. Throws on overflow.
   FixedPoint rescaled(int precision, Rounding rounding) const {
     using namespace fixed_point_detail;
-    if (precision >= precision_) return FixedPoint(checked_narrow(scale_up(raw_, precision_, precision)), precision);
+    if (precision >= precision_)
+      return FixedPoint(checked_narrow(scale_up(raw_, precision_, precision)), precision);
     return FixedPoint(divide_rounded(raw_, pow10(precision_ - precision), rounding), precision);
   }
 
   // value × numerator / denominator at `precision`, rounded. For percentages and ratios
   // (stop = entry × (1 − 2%) is entry.scaled(98, 100, ...)). denominator must be positive.
-  FixedPoint scaled(int64_t numerator, int64_t denominator, int precision, Rounding rounding) const {
+  FixedPoint scaled(int64_t numerator, int64_t denominator, int precision,
+                    Rounding rounding) const {
     using namespace fixed_point_detail;
-    if (denominator <= 0) throw std::invalid_argument("FixedPoint::scaled: denominator must be > 0");
+    if (denominator <= 0)
+      throw std::invalid_argument("FixedPoint::scaled: denominator must be > 0");
     Int128 value = static_cast<Int128>(raw_) * numerator;
     if (precision >= precision_) {
       value *= pow10(precision - precision_);
       return FixedPoint(divide_rounded(value, denominator, rounding), precision);
     }
-    return FixedPoint(divide_rounded(value, static_cast<Int128>(denominator) * pow10(precision_ - precision), rounding), precision);
+    return FixedPoint(
+        divide_rounded(value, static_cast<Int128>(denominator) * pow10(precision_ - precision),
+                       rounding),
+        precision);
   }
 
   FixedPoint operator-() const {
@@ -151,7 +157,8 @@ class FixedPoint {
     const int precision = a.precision_ > b.precision_ ? a.precision_ : b.precision_;
     const auto lhs = fixed_point_detail::scale_up(a.raw_, a.precision_, precision);
     const auto rhs = fixed_point_detail::scale_up(b.raw_, b.precision_, precision);
-    return FixedPoint(fixed_point_detail::checked_narrow(sign > 0 ? lhs + rhs : lhs - rhs), precision);
+    return FixedPoint(fixed_point_detail::checked_narrow(sign > 0 ? lhs + rhs : lhs - rhs),
+                      precision);
   }
 
   int64_t raw_ = 0;
@@ -175,7 +182,8 @@ inline Money notional(Price price, Quantity quantity, int precision, Rounding ro
     const Int128 scaled = product * pow10(precision - exact_precision);
     return Money::from_raw(checked_narrow(scaled), precision);
   }
-  return Money::from_raw(divide_rounded(product, pow10(exact_precision - precision), rounding), precision);
+  return Money::from_raw(divide_rounded(product, pow10(exact_precision - precision), rounding),
+                         precision);
 }
 
 // amount / price: how many units `amount` buys at `price`, rounded to `precision`.
@@ -205,7 +213,8 @@ template <typename Tag>
 struct std::hash<galfriday::FixedPoint<Tag>> {
   size_t operator()(galfriday::FixedPoint<Tag> value) const noexcept {
     // Equal values at different precisions must hash alike: hash the value at max precision.
-    const auto normalized = galfriday::fixed_point_detail::scale_up(value.raw(), value.precision(), galfriday::kMaxPrecision);
+    const auto normalized = galfriday::fixed_point_detail::scale_up(value.raw(), value.precision(),
+                                                                    galfriday::kMaxPrecision);
     return std::hash<int64_t>{}(static_cast<int64_t>(normalized)) ^
            std::hash<int64_t>{}(static_cast<int64_t>(normalized >> 64));
   }

@@ -40,7 +40,8 @@ class RingQueue {
 
   void grow() {
     std::vector<T> bigger(slots_.size() * 2);
-    for (size_t i = 0; i < size_; ++i) bigger[i] = std::move(slots_[(head_ + i) & (slots_.size() - 1)]);
+    for (size_t i = 0; i < size_; ++i)
+      bigger[i] = std::move(slots_[(head_ + i) & (slots_.size() - 1)]);
     slots_.swap(bigger);
     head_ = 0;
   }

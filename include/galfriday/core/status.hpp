@@ -12,17 +12,17 @@ namespace galfriday {
 
 enum class StatusCode {
   kOk,
-  kInvalidArgument,    // the caller's input is wrong (bad config value, malformed row)
-  kNotFound,           // a named thing does not exist (file, order, instrument)
-  kAlreadyExists,      // a unique key is taken
-  kOutOfRange,         // a value exceeds what the type or instrument can represent
-  kFailedPrecondition, // the system is not in a state that allows this (halted, not ready)
-  kUnavailable,        // a dependency is down; retrying later may succeed
-  kDeadlineExceeded,   // no answer in time; the outcome is unknown
-  kResourceExhausted,  // rate limit, full queue, disk full
-  kPermissionDenied,   // credentials or file permissions
-  kDataLoss,           // corrupt or inconsistent data (checksum mismatch, torn file)
-  kInternal,           // one of our invariants broke
+  kInvalidArgument,     // the caller's input is wrong (bad config value, malformed row)
+  kNotFound,            // a named thing does not exist (file, order, instrument)
+  kAlreadyExists,       // a unique key is taken
+  kOutOfRange,          // a value exceeds what the type or instrument can represent
+  kFailedPrecondition,  // the system is not in a state that allows this (halted, not ready)
+  kUnavailable,         // a dependency is down; retrying later may succeed
+  kDeadlineExceeded,    // no answer in time; the outcome is unknown
+  kResourceExhausted,   // rate limit, full queue, disk full
+  kPermissionDenied,    // credentials or file permissions
+  kDataLoss,            // corrupt or inconsistent data (checksum mismatch, torn file)
+  kInternal,            // one of our invariants broke
 };
 
 std::string_view status_code_name(StatusCode code);
@@ -74,7 +74,7 @@ inline Status internal_error(std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : data_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(data_).is_ok() && "Result needs a value or an error");
   }
@@ -109,8 +109,8 @@ class [[nodiscard]] Result {
 }  // namespace galfriday
 
 // Propagates a non-OK Status from an expression returning Status.
-#define GF_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::galfriday::Status gf_status_ = (expr);      \
-    if (!gf_status_.is_ok()) return gf_status_;   \
+#define GF_RETURN_IF_ERROR(expr)                \
+  do {                                          \
+    ::galfriday::Status gf_status_ = (expr);    \
+    if (!gf_status_.is_ok()) return gf_status_; \
   } while (false)

@@ -13,7 +13,9 @@ namespace galfriday {
 using Duration = std::chrono::nanoseconds;
 using Timestamp = std::chrono::sys_time<Duration>;
 
-inline constexpr Timestamp timestamp_from_nanos(int64_t nanos) { return Timestamp(Duration(nanos)); }
+inline constexpr Timestamp timestamp_from_nanos(int64_t nanos) {
+  return Timestamp(Duration(nanos));
+}
 inline constexpr Timestamp timestamp_from_seconds(int64_t seconds) {
   return Timestamp(std::chrono::seconds(seconds));
 }

@@ -30,7 +30,15 @@ struct EventMeta {
 enum class Side { kBuy, kSell };
 enum class OrderType { kMarket, kLimit, kStopLoss, kTakeProfit };
 // Kraken's order statuses (WS v2 executions), plus rejected for orders the exchange refused.
-enum class OrderStatus { kPendingNew, kNew, kPartiallyFilled, kFilled, kCanceled, kExpired, kRejected };
+enum class OrderStatus {
+  kPendingNew,
+  kNew,
+  kPartiallyFilled,
+  kFilled,
+  kCanceled,
+  kExpired,
+  kRejected
+};
 // Why an order exists: entries come from approved signals, the rest manage a position.
 enum class OrderPurpose { kEntry, kStopLoss, kTakeProfit, kExit };
 enum class Liquidity { kMaker, kTaker };
@@ -142,7 +150,8 @@ struct TradeSignalProposedEvent {
   std::optional<Price> take_profit;
   uint64_t prediction_sequence = 0;
   double prediction_value = 0.0;
-  friend bool operator==(const TradeSignalProposedEvent&, const TradeSignalProposedEvent&) = default;
+  friend bool operator==(const TradeSignalProposedEvent&,
+                         const TradeSignalProposedEvent&) = default;
 };
 
 // The risk manager's sized approval of a proposed signal: the execution handler's only input
@@ -159,7 +168,8 @@ struct TradeSignalApprovedEvent {
   Price stop_loss;
   std::optional<Price> take_profit;
   Money risk_amount;  // valuation currency lost if the stop is hit
-  friend bool operator==(const TradeSignalApprovedEvent&, const TradeSignalApprovedEvent&) = default;
+  friend bool operator==(const TradeSignalApprovedEvent&,
+                         const TradeSignalApprovedEvent&) = default;
 };
 
 struct TradeSignalRejectedEvent {
@@ -169,7 +179,8 @@ struct TradeSignalRejectedEvent {
   Side side = Side::kBuy;
   RejectReason reason = RejectReason::kInvalidSignal;
   std::string message;  // human-readable, with the numbers that failed
-  friend bool operator==(const TradeSignalRejectedEvent&, const TradeSignalRejectedEvent&) = default;
+  friend bool operator==(const TradeSignalRejectedEvent&,
+                         const TradeSignalRejectedEvent&) = default;
 };
 
 // One fill of an order.
@@ -229,7 +240,8 @@ struct PotentialHaltTriggerEvent {
   std::string source;
   std::string reason;
   bool critical = false;  // critical triggers halt at once
-  friend bool operator==(const PotentialHaltTriggerEvent&, const PotentialHaltTriggerEvent&) = default;
+  friend bool operator==(const PotentialHaltTriggerEvent&,
+                         const PotentialHaltTriggerEvent&) = default;
 };
 
 struct SystemErrorEvent {
@@ -249,11 +261,11 @@ struct LogEvent {
 };
 
 // The closed set of events the bus carries. Order matters only for serialisation names.
-using Event = std::variant<MarketDataL2Event, MarketDataTradeEvent, MarketDataOHLCVEvent,
-                           FeatureEvent, PredictionEvent, TradeSignalProposedEvent,
-                           TradeSignalApprovedEvent, TradeSignalRejectedEvent,
-                           ExecutionReportEvent, ClosePositionCommand, SystemStateEvent,
-                           PotentialHaltTriggerEvent, SystemErrorEvent, LogEvent>;
+using Event =
+    std::variant<MarketDataL2Event, MarketDataTradeEvent, MarketDataOHLCVEvent, FeatureEvent,
+                 PredictionEvent, TradeSignalProposedEvent, TradeSignalApprovedEvent,
+                 TradeSignalRejectedEvent, ExecutionReportEvent, ClosePositionCommand,
+                 SystemStateEvent, PotentialHaltTriggerEvent, SystemErrorEvent, LogEvent>;
 
 inline constexpr size_t kEventTypeCount = std::variant_size_v<Event>;
 

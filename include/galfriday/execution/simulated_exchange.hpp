@@ -68,14 +68,15 @@ class SimulatedExchange {
   Order& add_order(Order order);
   void process_order(Order& order, const MarketDataOHLCVEvent& bar, const InstrumentSpec& spec,
                      Quantity& liquidity);
-  void fill(Order& order, Price price, Quantity qty, Liquidity liquidity, const InstrumentSpec& spec,
-            Timestamp when);
+  void fill(Order& order, Price price, Quantity qty, Liquidity liquidity,
+            const InstrumentSpec& spec, Timestamp when);
   void cancel(Order& order, const std::string& reason);
   void protect(InstrumentId id, std::optional<SignalId> signal);
   void shrink_stops_to_position(const InstrumentId& id, Timestamp when);
   // Cancels the pair's working stop-loss and take-profit orders, except `keep` (the order that
   // is being filled and so cancels its sibling).
-  void cancel_protection(const InstrumentId& id, const std::string& reason, const Order* keep = nullptr);
+  void cancel_protection(const InstrumentId& id, const std::string& reason,
+                         const Order* keep = nullptr);
   void publish_report(const Order& order, std::optional<Fill> last_fill, std::string message,
                       Timestamp when);
   // `volume_share`: the fill's quantity over the bar's volume, for the volume-impact model.

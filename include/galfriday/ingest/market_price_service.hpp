@@ -18,7 +18,8 @@ struct MarketQuote {
 
 class MarketPriceService {
  public:
-  MarketPriceService(const Clock& clock, Duration stale_after) : clock_(clock), stale_after_(stale_after) {}
+  MarketPriceService(const Clock& clock, Duration stale_after)
+      : clock_(clock), stale_after_(stale_after) {}
 
   void attach(PubSubManager& bus);
 

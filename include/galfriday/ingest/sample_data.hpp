@@ -13,7 +13,7 @@
 namespace galfriday {
 
 struct SampleDataOptions {
-  int64_t bars = 30 * 24 * 60;         // a month of 1-minute bars
+  int64_t bars = 30 * 24 * 60;                           // a month of 1-minute bars
   Timestamp start = timestamp_from_seconds(1704067200);  // 2024-01-01T00:00:00Z
   Duration interval = std::chrono::minutes(1);
   uint64_t seed = 42;

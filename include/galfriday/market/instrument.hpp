@@ -13,24 +13,30 @@
 namespace galfriday {
 
 struct InstrumentSpec {
-  InstrumentId id;         // "BTC/USD"
-  std::string altname;     // "XBTUSD"
-  std::string base;        // "BTC"
-  std::string quote;       // "USD"
-  int price_precision = 0; // pair_decimals
-  int qty_precision = 0;   // lot_decimals
-  int cost_precision = 0;  // cost_decimals
+  InstrumentId id;          // "BTC/USD"
+  std::string altname;      // "XBTUSD"
+  std::string base;         // "BTC"
+  std::string quote;        // "USD"
+  int price_precision = 0;  // pair_decimals
+  int qty_precision = 0;    // lot_decimals
+  int cost_precision = 0;   // cost_decimals
   Quantity ordermin;
   Money costmin;
   Price tick_size;
 
-  Result<Price> parse_price(std::string_view text) const { return Price::parse(text, price_precision); }
-  Result<Quantity> parse_qty(std::string_view text) const { return Quantity::parse(text, qty_precision); }
+  Result<Price> parse_price(std::string_view text) const {
+    return Price::parse(text, price_precision);
+  }
+  Result<Quantity> parse_qty(std::string_view text) const {
+    return Quantity::parse(text, qty_precision);
+  }
 
   // Rounds a price to a multiple of tick_size (floor or ceiling as given).
   Price round_to_tick(Price price, Rounding rounding) const;
   // Rounds a quantity down to the lot precision.
-  Quantity round_qty_down(Quantity qty) const { return qty.rescaled(qty_precision, Rounding::kTowardZero); }
+  Quantity round_qty_down(Quantity qty) const {
+    return qty.rescaled(qty_precision, Rounding::kTowardZero);
+  }
   // Value of qty at price, in the quote currency at cost precision (rounded half-even).
   Money cost(Price price, Quantity qty) const {
     return notional(price, qty, cost_precision, Rounding::kHalfEven);

@@ -9,8 +9,8 @@
 // Pairs must be quoted in the valuation currency (checked at start); cross-currency
 // valuation arrives with the portfolio issue.
 
-#include <optional>
 #include <map>
+#include <optional>
 #include <unordered_set>
 #include <vector>
 
@@ -24,10 +24,10 @@ namespace galfriday {
 struct PositionView {
   InstrumentId instrument;
   Quantity qty;
-  Money cost_basis;                    // what the open quantity cost, fees included
-  std::optional<Price> mark_price;     // nullopt before any market data
-  Money market_value;                  // qty × mark (zero without a mark)
-  Money unrealized_pnl;                // market_value − cost_basis
+  Money cost_basis;                 // what the open quantity cost, fees included
+  std::optional<Price> mark_price;  // nullopt before any market data
+  Money market_value;               // qty × mark (zero without a mark)
+  Money unrealized_pnl;             // market_value − cost_basis
   Timestamp opened{};
 };
 
@@ -36,10 +36,10 @@ struct ClosedTrade {
   InstrumentId instrument;
   Timestamp entry_time{};
   Timestamp exit_time{};
-  Quantity qty;       // total bought
-  Money cost;         // total paid for it, fees included
-  Money proceeds;     // total received, net of fees
-  Money pnl;          // proceeds − cost
+  Quantity qty;    // total bought
+  Money cost;      // total paid for it, fees included
+  Money proceeds;  // total received, net of fees
+  Money pnl;       // proceeds − cost
   Money fees;
 };
 
@@ -47,13 +47,13 @@ struct PortfolioState {
   Timestamp as_of{};
   std::string valuation_currency;
   Money initial_equity;
-  Money cash;             // valuation-currency balance
-  Money equity;           // cash + positions at mark
+  Money cash;    // valuation-currency balance
+  Money equity;  // cash + positions at mark
   Money peak_equity;
-  Money realized_pnl;     // net of fees
+  Money realized_pnl;  // net of fees
   Money unrealized_pnl;
   Money fees_paid;
-  Money total_exposure;   // Σ |market value|
+  Money total_exposure;              // Σ |market value|
   double drawdown_pct = 0.0;         // from peak equity
   double daily_drawdown_pct = 0.0;   // from equity at the start of the UTC day
   double weekly_drawdown_pct = 0.0;  // from equity at the start of the ISO week (Monday UTC)

@@ -32,7 +32,9 @@ class RiskManager {
   bool halted() const { return halted_; }
   uint64_t approved() const { return approved_; }
   uint64_t rejected() const { return rejected_; }
-  const std::map<RejectReason, uint64_t>& rejections_by_reason() const { return rejections_by_reason_; }
+  const std::map<RejectReason, uint64_t>& rejections_by_reason() const {
+    return rejections_by_reason_;
+  }
 
  private:
   config::RiskConfig risk_;

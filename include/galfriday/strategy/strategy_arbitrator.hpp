@@ -36,7 +36,7 @@ class StrategyArbitrator {
     std::optional<SignalId> pending_entry;  // proposed, not yet rejected or done
     int cooldown_remaining = 0;             // predictions to skip after an exit
     bool exit_requested = false;
-    int bars_held = 0;                      // predictions seen while the position was open
+    int bars_held = 0;  // predictions seen while the position was open
   };
 
   void on_prediction(const PredictionEvent& prediction);
