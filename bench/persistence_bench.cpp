@@ -1,13 +1,18 @@
 // Persistence throughput: fills and event-log rows per second through the AsyncWriter into a
-// SQLite file (WAL), and what the engine thread pays per enqueued event.
+// SQLite file (WAL) or PostgreSQL, and what the engine thread pays per enqueued event.
 //
 // Rates are wall-clock (the work happens on the writer thread) and include the final flush, so
-// they are what the writer sustains. Arg 0 = Durability::kFull (fsync per batch), 1 = kNormal.
+// they are what the writer sustains. Arg 0 = SQLite Durability::kFull (fsync per batch),
+// 1 = SQLite kNormal, 2 = PostgreSQL at GALFRIDAY_TEST_POSTGRES_URL (a schema of its own,
+// dropped afterwards; skipped when unset). scripts/bench.sh runs this binary through
+// scripts/with-test-server.sh postgres, so PostgreSQL is a local throwaway cluster with fsync
+// on and synchronous_commit on (a COMMIT waits for its WAL flush, like SQLite kFull).
 
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 
@@ -15,6 +20,7 @@
 #include "galfriday/events/event_json.hpp"
 #include "galfriday/persistence/async_writer.hpp"
 #include "galfriday/persistence/event_log.hpp"
+#include "galfriday/persistence/postgres_store.hpp"
 #include "galfriday/persistence/sql_repositories.hpp"
 #include "galfriday/persistence/sqlite_store.hpp"
 
@@ -23,15 +29,26 @@ namespace {
 
 constexpr int64_t kBatch = 10000;  // commands per benchmark iteration
 
-// A migrated SQLite file in a fresh temp directory, removed at the end.
+enum class Backend { kSqliteFull, kSqliteNormal, kPostgres };
+
+// A migrated database, removed at the end: a SQLite file in a fresh temp directory, or a
+// PostgreSQL schema of its own.
 class BenchDatabase {
  public:
-  explicit BenchDatabase(Durability durability) {
+  explicit BenchDatabase(Backend backend) : backend_(backend) {
     static std::atomic<int> counter{0};
-    dir_ = std::filesystem::temp_directory_path() /
-           ("gf_persistence_bench_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) +
-            "_" + std::to_string(std::random_device{}()));
-    options_.durability = durability;
+    const std::string unique = std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
+                               std::to_string(std::random_device{}());
+    if (backend == Backend::kPostgres) {
+      const char* url = std::getenv("GALFRIDAY_TEST_POSTGRES_URL");
+      if (url == nullptr) return;
+      url_ = url;
+      postgres_.schema = "bench_" + unique;
+    } else {
+      dir_ = std::filesystem::temp_directory_path() / ("gf_persistence_bench_" + unique);
+      sqlite_.durability =
+          backend == Backend::kSqliteFull ? Durability::kFull : Durability::kNormal;
+    }
     auto db = open();
     if (db) {
       SimulatedClock clock(timestamp_from_seconds(1700000000));
@@ -39,6 +56,13 @@ class BenchDatabase {
     }
   }
   ~BenchDatabase() {
+    if (backend_ == Backend::kPostgres) {
+      if (auto db = open()) {
+        (void)db->execute_script("drop bench schema",
+                                 "DROP SCHEMA \"" + postgres_.schema + "\" CASCADE");
+      }
+      return;
+    }
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
   }
@@ -46,21 +70,28 @@ class BenchDatabase {
   BenchDatabase& operator=(const BenchDatabase&) = delete;
 
   bool ok() const { return ok_; }
+  const char* skip_reason() const {
+    return backend_ == Backend::kPostgres && url_.empty()
+               ? "GALFRIDAY_TEST_POSTGRES_URL is not set (scripts/bench.sh sets it)"
+               : "cannot create the database";
+  }
   std::unique_ptr<Database> open() {
-    auto db = open_sqlite(dir_ / "bench.db", options_);
+    auto db = backend_ == Backend::kPostgres ? open_postgres(url_, postgres_)
+                                             : open_sqlite(dir_ / "bench.db", sqlite_);
     if (!db) return nullptr;
     return std::move(db).value();
   }
 
  private:
+  Backend backend_;
   std::filesystem::path dir_;
-  SqliteOptions options_;
+  SqliteOptions sqlite_;
+  std::string url_;
+  PostgresOptions postgres_;
   bool ok_ = false;
 };
 
-Durability durability_arg(const benchmark::State& state) {
-  return state.range(0) == 0 ? Durability::kFull : Durability::kNormal;
-}
+Backend backend_arg(const benchmark::State& state) { return static_cast<Backend>(state.range(0)); }
 
 FillRecord fill(int64_t n) {
   return FillRecord{TradeId("TQ7XK2-" + std::to_string(n)),
@@ -101,8 +132,8 @@ ExecutionReportEvent report(uint64_t sequence) {
 
 // Fills per second, enqueue to commit.
 void BM_WriterFillInserts(benchmark::State& state) {
-  BenchDatabase bench(durability_arg(state));
-  if (!bench.ok()) return state.SkipWithError("cannot create the database");
+  BenchDatabase bench(backend_arg(state));
+  if (!bench.ok()) return state.SkipWithError(bench.skip_reason());
   AsyncWriter writer(bench.open());
   int64_t next = 0;
   for (auto _ : state) {
@@ -120,12 +151,17 @@ void BM_WriterFillInserts(benchmark::State& state) {
   state.counters["per_batch"] = static_cast<double>(stats.committed) /
                                 static_cast<double>(std::max<uint64_t>(stats.batches, 1));
 }
-BENCHMARK(BM_WriterFillInserts)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_WriterFillInserts)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // Event-log rows per second (execution reports as JSON), enqueue to commit.
 void BM_WriterEventLogInserts(benchmark::State& state) {
-  BenchDatabase bench(durability_arg(state));
-  if (!bench.ok()) return state.SkipWithError("cannot create the database");
+  BenchDatabase bench(backend_arg(state));
+  if (!bench.ok()) return state.SkipWithError(bench.skip_reason());
   AsyncWriter writer(bench.open());
   auto run_id = std::make_shared<const std::string>("bench");
   uint64_t sequence = 1;
@@ -145,14 +181,19 @@ void BM_WriterEventLogInserts(benchmark::State& state) {
   state.counters["per_batch"] = static_cast<double>(stats.committed) /
                                 static_cast<double>(std::max<uint64_t>(stats.batches, 1));
 }
-BENCHMARK(BM_WriterEventLogInserts)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_WriterEventLogInserts)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // The engine thread's cost per event with the recorder on the bus hook: publish + dispatch of
 // an execution report with the event log on, minus the same without (BM_BusDispatchNoLog).
 // The writer's flush is outside the timing.
 void BM_BusDispatchWithEventLog(benchmark::State& state) {
-  BenchDatabase bench(Durability::kNormal);
-  if (!bench.ok()) return state.SkipWithError("cannot create the database");
+  BenchDatabase bench(Backend::kSqliteNormal);
+  if (!bench.ok()) return state.SkipWithError(bench.skip_reason());
   AsyncWriter writer(bench.open());
   SimulatedClock clock(timestamp_from_seconds(1700000000));
   PubSubManager bus(clock);
@@ -192,8 +233,8 @@ BENCHMARK(BM_BusDispatchNoLog);
 
 // The enqueue call alone (a fill command), as the engine pays it.
 void BM_EnqueueFillCommand(benchmark::State& state) {
-  BenchDatabase bench(Durability::kNormal);
-  if (!bench.ok()) return state.SkipWithError("cannot create the database");
+  BenchDatabase bench(Backend::kSqliteNormal);
+  if (!bench.ok()) return state.SkipWithError(bench.skip_reason());
   AsyncWriter writer(bench.open());
   int64_t next = 0;
   const FillRecord record = fill(0);
@@ -231,8 +272,8 @@ BENCHMARK(BM_EventToJson);
 
 // For comparison: one fill per transaction on the calling thread, no writer, no batching.
 void BM_SyncFillInsertPerTransaction(benchmark::State& state) {
-  BenchDatabase bench(durability_arg(state));
-  if (!bench.ok()) return state.SkipWithError("cannot create the database");
+  BenchDatabase bench(backend_arg(state));
+  if (!bench.ok()) return state.SkipWithError(bench.skip_reason());
   auto db = bench.open();
   SqlFillRepository fills(*db);
   int64_t next = 0;
@@ -242,7 +283,7 @@ void BM_SyncFillInsertPerTransaction(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_SyncFillInsertPerTransaction)->Arg(0)->Arg(1)->UseRealTime();
+BENCHMARK(BM_SyncFillInsertPerTransaction)->Arg(0)->Arg(1)->Arg(2)->UseRealTime();
 
 }  // namespace
 }  // namespace galfriday::persistence

@@ -10,7 +10,10 @@ packages=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libsimdjson-dev nlohmann-json3-dev
   libsqlite3-dev
+  libpqxx-dev postgresql-15
+  influxdb influxdb-client curl
   libxgboost-dev
+  chromium chromium-driver python3
 )
 
 missing=()

@@ -54,33 +54,39 @@ Result<std::vector<BacktestInput>> resolve_data_arguments(const config::Config& 
   return inputs;
 }
 
-Result<BacktestOutcome> run_backtest(const config::Config& config,
-                                     const std::vector<BacktestInput>& inputs,
-                                     const BusObserver& observe) {
-  auto instruments = build_instruments(config);
-  if (!instruments) return instruments.status();
+namespace {
+
+Result<backtest::BarReplay> open_replay(const InstrumentRegistry& instruments,
+                                        const std::vector<BacktestInput>& inputs) {
   std::vector<OhlcvtCsvReader> readers;
   for (const BacktestInput& input : inputs) {
-    const InstrumentSpec* spec = instruments->find(input.instrument);
+    const InstrumentSpec* spec = instruments.find(input.instrument);
     if (spec == nullptr) return invalid_argument("no configured pair " + input.instrument.str());
     auto reader = OhlcvtCsvReader::open(input.file, *spec, input.interval);
     if (!reader) return reader.status();
     readers.push_back(std::move(*reader));
   }
-  auto replay = backtest::BarReplay::open(std::move(readers));
-  if (!replay) return replay.status();
+  return backtest::BarReplay::open(std::move(readers));
+}
 
+// The replay loop shared by the streaming and the in-memory runs. `next` yields bars in replay
+// order, nullopt at the end.
+template <typename NextBar>
+Result<BacktestOutcome> replay_through_pipeline(const config::Config& config,
+                                                const InstrumentRegistry& instruments,
+                                                NextBar&& next, const ScoreWindow& window,
+                                                const BusObserver& observe) {
   SimulatedClock clock;
   Scheduler scheduler(clock);
   PubSubManager bus(clock);
   if (observe) observe(bus);
-  auto pipeline = Pipeline::create(config, *instruments, clock, bus);
+  auto pipeline = Pipeline::create(config, instruments, clock, bus);
   if (!pipeline) return pipeline.status();
 
   BacktestOutcome outcome;
   int64_t bars = 0;
   while (true) {
-    auto bar = replay->next();
+    Result<std::optional<MarketDataOHLCVEvent>> bar = next();
     if (!bar) return bar.status();
     if (!*bar) break;
     const Timestamp close_time = (*bar)->meta.ts_event;
@@ -88,6 +94,7 @@ Result<BacktestOutcome> run_backtest(const config::Config& config,
     scheduler.advance_to(clock, close_time);
     bus.publish(std::move(**bar));
     bus.run_until_idle();
+    if (window.score_after && close_time <= *window.score_after) continue;
     ++bars;
     const auto& portfolio = (*pipeline)->portfolio();
     backtest::EquityPoint point{close_time, portfolio.equity(), portfolio.total_exposure()};
@@ -98,7 +105,11 @@ Result<BacktestOutcome> run_backtest(const config::Config& config,
       outcome.equity_curve.push_back(point);
     }
   }
-  if (bars == 0) return invalid_argument("the data files hold no bars");
+  if (bars == 0) {
+    return invalid_argument(window.score_after ? "no bars close after the scoring start " +
+                                                     format_iso8601(*window.score_after)
+                                               : std::string("the data files hold no bars"));
+  }
 
   const auto& portfolio = (*pipeline)->portfolio();
   outcome.final_state = portfolio.state();
@@ -114,6 +125,50 @@ Result<BacktestOutcome> run_backtest(const config::Config& config,
   outcome.events_dispatched = bus.dispatched();
   outcome.handler_failures = bus.handler_failures();
   return outcome;
+}
+
+}  // namespace
+
+Result<BacktestOutcome> run_backtest(const config::Config& config,
+                                     const std::vector<BacktestInput>& inputs,
+                                     const BusObserver& observe) {
+  auto instruments = build_instruments(config);
+  if (!instruments) return instruments.status();
+  auto replay = open_replay(*instruments, inputs);
+  if (!replay) return replay.status();
+  return replay_through_pipeline(
+      config, *instruments, [&] { return replay->next(); }, ScoreWindow{}, observe);
+}
+
+Result<std::vector<MarketDataOHLCVEvent>> load_bars(const config::Config& config,
+                                                    const std::vector<BacktestInput>& inputs) {
+  auto instruments = build_instruments(config);
+  if (!instruments) return instruments.status();
+  auto replay = open_replay(*instruments, inputs);
+  if (!replay) return replay.status();
+  std::vector<MarketDataOHLCVEvent> bars;
+  while (true) {
+    auto bar = replay->next();
+    if (!bar) return bar.status();
+    if (!*bar) break;
+    bars.push_back(std::move(**bar));
+  }
+  if (bars.empty()) return invalid_argument("the data files hold no bars");
+  return bars;
+}
+
+Result<BacktestOutcome> run_backtest_on_bars(const config::Config& config,
+                                             std::span<const MarketDataOHLCVEvent> bars,
+                                             const ScoreWindow& window,
+                                             const BusObserver& observe) {
+  auto instruments = build_instruments(config);
+  if (!instruments) return instruments.status();
+  size_t next_index = 0;
+  auto next = [&]() -> Result<std::optional<MarketDataOHLCVEvent>> {
+    if (next_index == bars.size()) return std::optional<MarketDataOHLCVEvent>();
+    return std::optional<MarketDataOHLCVEvent>(bars[next_index++]);
+  };
+  return replay_through_pipeline(config, *instruments, next, window, observe);
 }
 
 namespace {

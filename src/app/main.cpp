@@ -5,40 +5,31 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 
+#include "cli_ctl.hpp"
+#include "cli_history.hpp"
+#include "cli_market.hpp"
+#include "cli_model.hpp"
+#include "cli_sweep.hpp"
 #include "galfriday/app/backtest_runner.hpp"
 #include "galfriday/app/pipeline.hpp"
 #include "galfriday/config/config.hpp"
 #include "galfriday/ingest/sample_data.hpp"
 #include "galfriday/log/logger.hpp"
-#include "galfriday/persistence/sqlite_store.hpp"
+#include "galfriday/persistence/migrations.hpp"
+#include "galfriday/persistence/open_database.hpp"
 
 namespace {
 
 using namespace galfriday;
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitBadInput = 2;
-
-int exit_code_for(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kNotFound:
-    case StatusCode::kOutOfRange:
-    case StatusCode::kPermissionDenied:
-      return kExitBadInput;
-    default:
-      return kExitFailure;
-  }
-}
-
-int fail(const Status& status) {
-  std::cerr << "error: " << status.message() << "\n";
-  return exit_code_for(status);
-}
+using app::fail;
+using app::kExitBadInput;
+using app::kExitFailure;
+using app::kExitOk;
 
 // Loads a config file, printing warnings; nullopt (after printing the errors) when invalid.
 std::optional<config::Config> load_config_or_report(const std::string& path) {
@@ -61,15 +52,6 @@ int run_config_check(const std::string& path) {
   }
   std::cout << path << ": OK\n";
   return kExitOk;
-}
-
-// Start prices for generated data, near January 2024 levels so the sample looks familiar;
-// other bases start at 100 quote units.
-Price sample_start_price(const InstrumentSpec& spec) {
-  static const std::map<std::string, std::string> kStartPrices = {
-      {"BTC", "42000"}, {"ETH", "2300"}, {"SOL", "100"}};
-  const auto it = kStartPrices.find(spec.base);
-  return Price::parse(it == kStartPrices.end() ? "100" : it->second, spec.price_precision).value();
 }
 
 int run_data_generate(const std::string& config_path, const std::string& out_dir, int days,
@@ -125,21 +107,25 @@ int run_backtest_command(const std::string& config_path, const std::vector<std::
   return kExitOk;
 }
 
-// `db migrate` applies pending migrations to <data_dir>/galfriday.db; `db status` only reports.
+// `db migrate` applies pending migrations to the configured database (SQLite file or
+// PostgreSQL, docs/persistence.md); `db status` only reports.
 int run_db_command(const std::string& config_path, bool apply) {
   auto config = load_config_or_report(config_path);
   if (!config) return kExitBadInput;
-  const std::filesystem::path path = config->data_dir / "galfriday.db";
-  auto db = persistence::open_sqlite(path);
-  if (!db) return fail(db.status().with_context(path.string()));
+  auto target = persistence::resolve_database(config->database, config->data_dir,
+                                              std::getenv(persistence::kDatabaseUrlEnv));
+  if (!target) return fail(target.status());
+  const std::string path = target->description;  // never the password
+  auto db = persistence::open_database(*target);
+  if (!db) return fail(db.status());  // names the file or the redacted URL
   if (apply) {
     LiveClock clock;
     const Status migrated = persistence::migrate(**db, clock);
-    if (!migrated.is_ok()) return fail(migrated.with_context(path.string()));
+    if (!migrated.is_ok()) return fail(migrated.with_context(path));
   }
   auto status = persistence::migration_status(**db);
-  if (!status) return fail(status.status().with_context(path.string()));
-  std::cout << path.string() << ": schema version " << status->current_version << " of "
+  if (!status) return fail(status.status().with_context(path));
+  std::cout << path << ": schema version " << status->current_version << " of "
             << status->latest_version << "\n";
   for (const auto& name : status->pending) std::cout << "pending: " << name << "\n";
   return kExitOk;
@@ -192,7 +178,7 @@ int main(int argc, char** argv) {
   generate->add_option("--seed", seed, "random seed")->capture_default_str();
 
   auto* db_cmd =
-      cli.add_subcommand("db", "Database tools (embedded SQLite in <data_dir>/galfriday.db)");
+      cli.add_subcommand("db", "Database tools (database.backend: SQLite file or PostgreSQL)");
   db_cmd->require_subcommand(1);
   std::string db_config;
   auto* db_migrate = db_cmd->add_subcommand("migrate", "Apply pending schema migrations");
@@ -200,6 +186,12 @@ int main(int argc, char** argv) {
   auto* db_status =
       db_cmd->add_subcommand("status", "Show the schema version and pending migrations");
   db_status->add_option("--config,-c", db_config, "config.yaml")->required();
+
+  const auto sweep_commands = app::register_sweep_commands(cli);
+  const auto ctl_commands = app::register_ctl_commands(cli);
+  const auto history_commands = app::register_history_commands(cli);
+  const auto model_commands = app::register_model_commands(cli);
+  const auto market_commands = app::register_market_commands(cli);
 
   try {
     cli.parse(argc, argv);
@@ -212,5 +204,11 @@ int main(int argc, char** argv) {
   if (*check) return run_config_check(check_path);
   if (*generate) return run_data_generate(generate_config, out_dir, days, seed);
   if (*db_migrate || *db_status) return run_db_command(db_config, db_migrate->parsed());
+  for (const auto* commands :
+       {&sweep_commands, &ctl_commands, &history_commands, &model_commands, &market_commands}) {
+    for (const auto& command : *commands) {
+      if (*command.command) return command.run();
+    }
+  }
   return kExitBadInput;
 }

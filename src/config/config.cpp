@@ -71,6 +71,7 @@ Config default_config() {
   config.pairs = {default_btc_usd(), default_eth_usd()};
   config.portfolio.initial_capital = {{"USD", literal<MoneyTag>("100000", kAmountPrecision)}};
   config.risk.max_order_value = literal<MoneyTag>("10000", kAmountPrecision);
+  config.models.experiment_max_loss = literal<MoneyTag>("1000", kAmountPrecision);
   return config;
 }
 

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -177,6 +178,34 @@ bool is_http_url(std::string_view text) { return has_url_scheme(text, "https://"
 bool is_ws_url(std::string_view text) { return has_url_scheme(text, "wss://", "ws://"); }
 
 bool is_non_empty(std::string_view text) { return !text.empty(); }
+bool is_any_text(std::string_view) { return true; }
+
+// Empty (not configured) or a postgresql:// URL whose userinfo has no password: the file is
+// not the place for one.
+bool is_postgres_url_without_password(std::string_view text) {
+  if (text.empty()) return true;
+  if (!text.starts_with("postgresql://") && !text.starts_with("postgres://")) return false;
+  if (text.find("password=") != std::string_view::npos) return false;
+  const std::string_view rest = text.substr(text.find("://") + 3);
+  const size_t at = rest.find('@');
+  const size_t slash = rest.find('/');
+  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at)) {
+    return true;
+  }
+  return rest.substr(0, at).find(':') == std::string_view::npos;
+}
+
+bool is_sql_identifier(std::string_view text) {
+  if (text.empty()) return true;
+  if (text.size() > 63) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](unsigned char c) { return std::isalnum(c) != 0 || c == '_'; });
+}
+
+// The dashboard's halt and resume buttons must not be reachable from the network.
+bool is_loopback_address(std::string_view text) {
+  return text == "localhost" || text == "::1" || text.substr(0, 4) == "127.";
+}
 
 std::string decimals_text(int precision) {
   if (precision == 0) return "no decimals";
@@ -225,6 +254,10 @@ constexpr NumberRange kAnyNumber{-kUnbounded, kUnbounded, false, false};
 constexpr IntRange kPrecisionRange{0, kMaxPrecision};
 constexpr IntRange kAtLeastOne{1, std::numeric_limits<int64_t>::max()};
 constexpr IntRange kZeroOrMore{0, std::numeric_limits<int64_t>::max()};
+// A WebSocket frame limit below Kraken's book snapshots, or one that lets a peer make us
+// buffer gigabytes, is a mistake.
+constexpr int64_t kMinFrameBytes = 64 * 1024;
+constexpr int64_t kMaxFrameBytes = 256 * 1024 * 1024;
 // Indicator windows: a week of 1-minute bars is far more than any indicator needs.
 constexpr int64_t kMaxWindow = 10080;
 constexpr IntRange kWindowRange{1, kMaxWindow};
@@ -386,6 +419,16 @@ class Loader {
     if (auto section = open_section(top, "backtest")) read_backtest(*section, config.backtest);
     if (auto section = open_section(top, "logging")) read_logging(*section, config.logging);
     if (auto section = open_section(top, "kraken")) read_kraken(*section, config.kraken);
+    if (auto section = open_section(top, "market_data")) {
+      read_market_data(*section, config.market_data);
+    }
+    if (auto section = open_section(top, "history")) read_history(*section, config.history);
+    if (auto section = open_section(top, "models")) read_models(*section, config.models);
+    if (auto section = open_section(top, "monitoring")) {
+      read_monitoring(*section, config.monitoring);
+    }
+    if (auto section = open_section(top, "database")) read_database(*section, config.database);
+    if (auto section = open_section(top, "influxdb")) read_influxdb(*section, config.influxdb);
     top.warn_unknown_keys();
     check_across_fields(config);
     return config;
@@ -736,10 +779,12 @@ class Loader {
 
   void read_features(MapReader& map, FeaturesConfig& features) {
     static const std::vector<std::string_view> kIndicators = {
-        "ma_spread", "returns", "rsi", "macd", "bollinger", "atr", "roc", "volatility", "vwap"};
+        "ma_spread", "returns",    "rsi",  "macd",   "bollinger", "atr",
+        "roc",       "volatility", "vwap", "trades", "book"};
     read_list(
         map, "indicators", features.indicators,
-        "indicator names (ma_spread, returns, rsi, macd, bollinger, atr, roc, volatility, vwap)",
+        "indicator names (ma_spread, returns, rsi, macd, bollinger, atr, roc, volatility, vwap, "
+        "trades, book)",
         [](const std::string& text) -> std::optional<std::string> {
           if (std::find(kIndicators.begin(), kIndicators.end(), text) == kIndicators.end()) {
             return std::nullopt;
@@ -764,6 +809,9 @@ class Loader {
     read_int(map, "roc_period", features.roc_period, kWindowRange);
     read_int(map, "volatility_window", features.volatility_window, {2, kMaxWindow});
     read_int(map, "vwap_window", features.vwap_window, kWindowRange);
+    read_int(map, "trade_window_seconds", features.trade_window_seconds, IntRange{1, 86400});
+    read_int(map, "book_levels", features.book_levels, IntRange{1, 1000});
+    read_bool(map, "emit_on_book_update", features.emit_on_book_update);
     map.warn_unknown_keys();
   }
 
@@ -859,11 +907,22 @@ class Loader {
     read_number(map, "slippage_pct", execution.slippage_pct, kPercent);
     read_number(map, "impact_pct_per_volume", execution.impact_pct_per_volume, kPercent);
     read_number(map, "fill_liquidity_ratio", execution.fill_liquidity_ratio, kPositiveRatio);
+    read_int(map, "limit_order_timeout_seconds", execution.limit_order_timeout_seconds,
+             IntRange{1, 86400});
     map.warn_unknown_keys();
   }
 
   void read_backtest(MapReader& map, BacktestConfig& backtest) {
     read_path(map, "report_dir", backtest.report_dir);
+    read_int(map, "threads", backtest.threads, IntRange{0, 256});
+    read_enum(map, "rank_by", backtest.rank_by,
+              {{"sharpe", RankMetric::kSharpe},
+               {"sortino", RankMetric::kSortino},
+               {"calmar", RankMetric::kCalmar},
+               {"total_return", RankMetric::kTotalReturn},
+               {"max_drawdown", RankMetric::kMaxDrawdown},
+               {"profit_factor", RankMetric::kProfitFactor},
+               {"win_rate", RankMetric::kWinRate}});
     map.warn_unknown_keys();
   }
 
@@ -888,6 +947,74 @@ class Loader {
     map.warn_unknown_keys();
   }
 
+  void read_history(MapReader& map, HistoryConfig& history) {
+    read_int(map, "request_timeout_ms", history.request_timeout_ms, IntRange{100, 600000});
+    read_int(map, "page_pause_ms", history.page_pause_ms, IntRange{0, 600000});
+    read_int(map, "max_attempts", history.max_attempts, IntRange{1, 100});
+    read_int(map, "retry_backoff_ms", history.retry_backoff_ms, IntRange{0, 600000});
+    map.warn_unknown_keys();
+  }
+
+  void read_market_data(MapReader& map, MarketDataConfig& market_data) {
+    read_int_in_set(map, "book_depth", market_data.book_depth, {10, 25, 100, 500, 1000});
+    read_int_in_set(map, "ohlc_interval_minutes", market_data.ohlc_interval_minutes,
+                    {1, 5, 15, 30, 60, 240, 1440, 10080, 21600});
+    read_int(map, "staleness_seconds", market_data.staleness_seconds, IntRange{1, 86400});
+    read_int(map, "idle_timeout_seconds", market_data.idle_timeout_seconds, IntRange{2, 3600});
+    read_int(map, "reconnect_min_backoff_ms", market_data.reconnect_min_backoff_ms,
+             IntRange{1, 3600000});
+    read_int(map, "reconnect_max_backoff_ms", market_data.reconnect_max_backoff_ms,
+             IntRange{1, 3600000});
+    read_number(map, "reconnect_jitter", market_data.reconnect_jitter, kProbability);
+    read_int(map, "max_frame_bytes", market_data.max_frame_bytes,
+             IntRange{kMinFrameBytes, kMaxFrameBytes});
+    map.warn_unknown_keys();
+  }
+
+  // Kraken accepts only a few values for some subscription parameters.
+  bool read_int_in_set(MapReader& map, std::string_view key, int& out,
+                       std::initializer_list<int> allowed) {
+    auto field = take(map, key);
+    if (!field) return true;
+    std::string what = "one of";
+    for (int value : allowed) what += " " + std::to_string(value);
+    const auto text = scalar(*field, what);
+    if (!text) return false;
+    const auto value = parse_integer(*text);
+    if (!value || std::find(allowed.begin(), allowed.end(), *value) == allowed.end()) {
+      expected(*field, what);
+      return false;
+    }
+    out = static_cast<int>(*value);
+    return true;
+  }
+
+  void read_database(MapReader& map, DatabaseConfig& database) {
+    read_enum(map, "backend", database.backend,
+              {{"sqlite", DatabaseBackend::kSqlite}, {"postgres", DatabaseBackend::kPostgres}});
+    read_path(map, "sqlite_file", database.sqlite_file);
+    read_string(map, "url", database.url,
+                "a postgresql:// URL without a password (put the password in "
+                "GALFRIDAY_DATABASE_URL, PGPASSWORD or ~/.pgpass)",
+                is_postgres_url_without_password);
+    read_string(map, "schema", database.schema, "a schema name (letters, digits, _)",
+                is_sql_identifier);
+    map.warn_unknown_keys();
+  }
+
+  void read_influxdb(MapReader& map, InfluxConfig& influx) {
+    read_bool(map, "enabled", influx.enabled);
+    read_string(map, "url", influx.url, "an http:// or https:// URL", is_http_url);
+    read_int(map, "api_version", influx.api_version, IntRange{1, 2});
+    read_string(map, "database", influx.database, "a database name", is_non_empty);
+    read_string(map, "org", influx.org, "an organization name", is_any_text);
+    read_string(map, "bucket", influx.bucket, "a bucket name", is_any_text);
+    read_int(map, "batch_points", influx.batch_points, IntRange{1, 1000000});
+    read_int(map, "flush_interval_ms", influx.flush_interval_ms, IntRange{1, 3600000});
+    read_int(map, "max_buffered_points", influx.max_buffered_points, IntRange{1, 100000000});
+    map.warn_unknown_keys();
+  }
+
   void read_kraken(MapReader& map, KrakenConfig& kraken) {
     read_string(map, "rest_url", kraken.rest_url, "an https:// (or http://) URL", is_http_url);
     read_string(map, "ws_url", kraken.ws_url, "a wss:// (or ws://) URL", is_ws_url);
@@ -896,6 +1023,125 @@ class Loader {
     if (auto field = take(map, "credentials_file"); field && !field->value.IsNull()) {
       const auto text = scalar(*field, "a path to the credentials file, or null");
       if (text && !text->empty()) kraken.credentials_file = *text;
+    }
+    read_enum(map, "verification_tier", kraken.verification_tier,
+              {{"starter", VerificationTier::kStarter},
+               {"intermediate", VerificationTier::kIntermediate},
+               {"pro", VerificationTier::kPro}});
+    read_int(map, "request_timeout_ms", kraken.request_timeout_ms, IntRange{100, 600000});
+    read_int(map, "dead_mans_switch_interval_seconds", kraken.dead_mans_switch_interval_seconds,
+             IntRange{1, 3600});
+    // Kraken accepts 0 (disabled) up to 86399 s.
+    read_int(map, "dead_mans_switch_timeout_seconds", kraken.dead_mans_switch_timeout_seconds,
+             IntRange{0, 86399});
+    read_int(map, "rest_poll_interval_seconds", kraken.rest_poll_interval_seconds,
+             IntRange{1, 3600});
+    read_path(map, "nonce_file", kraken.nonce_file);
+    map.warn_unknown_keys();
+  }
+
+  void read_models(MapReader& map, ModelsConfig& models) {
+    read_path(map, "registry_dir", models.registry_dir);
+    if (auto target = open_section(map, "target")) {
+      read_string(*target, "name", models.target, "a target name", is_non_empty);
+      read_number(*target, "min_return_pct", models.target_min_return_pct, kOpenPercent);
+      read_int(*target, "horizon_bars", models.target_horizon_bars, kWindowRange);
+      target->warn_unknown_keys();
+    }
+    if (auto retraining = open_section(map, "retraining")) {
+      read_int(*retraining, "interval_minutes", models.retrain_interval_minutes, kZeroOrMore);
+      read_int(*retraining, "training_window_days", models.training_window_days, IntRange{1, 3660});
+      read_number(*retraining, "validation_fraction", models.validation_fraction,
+                  NumberRange{0, 0.5, true, false});
+      read_int(*retraining, "walk_forward_folds", models.walk_forward_folds, IntRange{1, 20});
+      read_number(*retraining, "promotion_margin", models.promotion_margin,
+                  NumberRange{0, 1, false, false});
+      read_int(*retraining, "rounds", models.rounds, IntRange{1, 100000});
+      read_int(*retraining, "max_depth", models.max_depth, IntRange{1, 32});
+      read_number(*retraining, "eta", models.eta, kPositiveRatio);
+      retraining->warn_unknown_keys();
+    }
+    if (auto drift = open_section(map, "drift")) {
+      read_int(*drift, "window", models.drift_window, IntRange{10, 10000000});
+      read_int(*drift, "check_interval_minutes", models.drift_check_interval_minutes, kZeroOrMore);
+      read_number(*drift, "psi_threshold", models.drift_psi_threshold, kPositiveNumber);
+      read_number(*drift, "ks_pvalue", models.drift_ks_pvalue, NumberRange{0, 1, true, true});
+      read_number(*drift, "min_hit_rate", models.drift_min_hit_rate, kProbability);
+      read_int(*drift, "min_outcomes", models.drift_min_outcomes, kAtLeastOne);
+      read_bool(*drift, "triggers_retraining", models.drift_triggers_retraining);
+      drift->warn_unknown_keys();
+    }
+    if (auto experiments = open_section(map, "experiments")) {
+      read_number(*experiments, "traffic_split", models.experiment_traffic_split,
+                  NumberRange{0, 1, true, true});
+      read_number(*experiments, "significance", models.experiment_significance,
+                  NumberRange{0, 0.5, true, true});
+      read_int(*experiments, "min_samples", models.experiment_min_samples, IntRange{2, 100000000});
+      read_int(*experiments, "max_duration_hours", models.experiment_max_duration_hours,
+               kAtLeastOne);
+      read_decimal(*experiments, "max_loss", models.experiment_max_loss, kAmountPrecision,
+                   Sign::kPositive, "an amount", "");
+      experiments->warn_unknown_keys();
+    }
+    map.warn_unknown_keys();
+  }
+
+  void read_monitoring(MapReader& map, MonitoringConfig& monitoring) {
+    read_int(map, "check_interval_seconds", monitoring.check_interval_seconds, IntRange{1, 3600});
+    if (auto halt = open_section(map, "halt")) {
+      read_enum(
+          *halt, "position_behavior", monitoring.position_behavior,
+          {{"maintain", HaltPositionBehavior::kMaintain}, {"close", HaltPositionBehavior::kClose}});
+      halt->warn_unknown_keys();
+    }
+    if (auto drawdown = open_section(map, "drawdown")) {
+      read_number(*drawdown, "max_total_pct", monitoring.max_total_drawdown_pct, kPositivePercent);
+      read_number(*drawdown, "max_daily_pct", monitoring.max_daily_drawdown_pct, kPositivePercent);
+      read_number(*drawdown, "max_weekly_pct", monitoring.max_weekly_drawdown_pct,
+                  kPositivePercent);
+      drawdown->warn_unknown_keys();
+    }
+    read_int(map, "max_consecutive_losses", monitoring.max_consecutive_losses, kAtLeastOne);
+    if (auto api = open_section(map, "api_errors")) {
+      read_int(*api, "max_count", monitoring.api_error_max_count, kAtLeastOne);
+      read_int(*api, "window_seconds", monitoring.api_error_window_seconds, IntRange{1, 86400});
+      api->warn_unknown_keys();
+    }
+    read_int(map, "max_consecutive_balance_failures", monitoring.max_consecutive_balance_failures,
+             kAtLeastOne);
+    if (auto data = open_section(map, "market_data")) {
+      read_int(*data, "stale_seconds", monitoring.market_data_stale_seconds, IntRange{1, 86400});
+      read_int(*data, "startup_grace_seconds", monitoring.startup_grace_seconds,
+               IntRange{0, 86400});
+      data->warn_unknown_keys();
+    }
+    if (auto volatility = open_section(map, "volatility")) {
+      read_int(*volatility, "short_window_bars", monitoring.volatility_short_window_bars,
+               IntRange{2, kMaxWindow});
+      read_int(*volatility, "long_window_bars", monitoring.volatility_long_window_bars,
+               IntRange{2, kMaxWindow});
+      read_number(*volatility, "max_ratio", monitoring.volatility_max_ratio,
+                  NumberRange{1, kUnbounded, true, false});
+      volatility->warn_unknown_keys();
+    }
+    if (auto checksum = open_section(map, "checksum_failures")) {
+      read_int(*checksum, "max_count", monitoring.checksum_failure_max_count, kAtLeastOne);
+      read_int(*checksum, "window_seconds", monitoring.checksum_failure_window_seconds,
+               IntRange{1, 86400});
+      checksum->warn_unknown_keys();
+    }
+    read_number(map, "max_persistence_queue_fill_pct", monitoring.max_persistence_queue_fill_pct,
+                kPositivePercent);
+    if (auto dashboard = open_section(map, "dashboard")) {
+      read_bool(*dashboard, "enabled", monitoring.dashboard_enabled);
+      read_string(*dashboard, "bind_address", monitoring.dashboard_bind_address,
+                  "a loopback address (127.0.0.1, ::1 or localhost)", is_loopback_address);
+      read_int(*dashboard, "port", monitoring.dashboard_port, IntRange{0, 65535});
+      if (auto field = take(*dashboard, "token_file"); field && !field->value.IsNull()) {
+        const auto text = scalar(*field, "a path to the token file, or null");
+        if (text && !text->empty()) monitoring.dashboard_token_file = *text;
+      }
+      dashboard->warn_unknown_keys();
     }
     map.warn_unknown_keys();
   }
@@ -917,6 +1163,20 @@ class Loader {
   }
 
   void check_across_fields(const Config& config) {
+    // The switch must be refreshed before it fires, or Kraken cancels every order.
+    require(config.kraken.dead_mans_switch_timeout_seconds == 0 ||
+                config.kraken.dead_mans_switch_interval_seconds <
+                    config.kraken.dead_mans_switch_timeout_seconds,
+            "kraken.dead_mans_switch_interval_seconds", "kraken.dead_mans_switch_timeout_seconds",
+            "must be shorter than kraken.dead_mans_switch_timeout_seconds (" +
+                std::to_string(config.kraken.dead_mans_switch_timeout_seconds) + "), got " +
+                std::to_string(config.kraken.dead_mans_switch_interval_seconds));
+    require(
+        config.market_data.reconnect_min_backoff_ms <= config.market_data.reconnect_max_backoff_ms,
+        "market_data.reconnect_min_backoff_ms", "market_data.reconnect_max_backoff_ms",
+        "must not exceed market_data.reconnect_max_backoff_ms (" +
+            std::to_string(config.market_data.reconnect_max_backoff_ms) + "), got " +
+            std::to_string(config.market_data.reconnect_min_backoff_ms));
     const auto& features = config.features;
     require(features.fast_window < features.slow_window, "features.fast_window",
             "features.slow_window",
@@ -950,6 +1210,12 @@ class Loader {
             "must be at most risk.max_total_exposure_pct (" +
                 format_number(risk.max_total_exposure_pct) + "), got " +
                 format_number(risk.max_exposure_per_pair_pct));
+    const auto& monitoring = config.monitoring;
+    require(monitoring.volatility_short_window_bars < monitoring.volatility_long_window_bars,
+            "monitoring.volatility.short_window_bars", "monitoring.volatility.long_window_bars",
+            "must be less than monitoring.volatility.long_window_bars (" +
+                std::to_string(monitoring.volatility_long_window_bars) + "), got " +
+                std::to_string(monitoring.volatility_short_window_bars));
     // A stop closer than the risk manager allows would reject every entry.
     require(
         strategy.sl_pct >= risk.min_sl_distance_pct, "strategy.sl_pct", "risk.min_sl_distance_pct",

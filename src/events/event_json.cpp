@@ -31,6 +31,8 @@ template <>
 constexpr int kEnumSize<LogSeverity> = 5;
 template <>
 constexpr int kEnumSize<RejectReason> = 13;
+template <>
+constexpr int kEnumSize<HealthSignal> = 5;
 
 template <typename T>
 struct IsFixedPoint : std::false_type {};
@@ -190,6 +192,21 @@ void fields(V& v, LogEvent& e) {
   v("severity", e.severity);
   v("source", e.source);
   v("message", e.message);
+}
+template <typename V>
+void fields(V& v, HealthSignalEvent& e) {
+  v("signal", e.signal);
+  v("source", e.source);
+  v("instrument", e.instrument);
+  v("value", e.value);
+  v("detail", e.detail);
+}
+template <typename V>
+void fields(V& v, OperatorCommandEvent& e) {
+  v("request_id", e.request_id);
+  v("command", e.command);
+  v("args", e.args);
+  v("requested_by", e.requested_by);
 }
 
 class Writer {

@@ -52,6 +52,8 @@ GF_EVENT_NAME(SystemStateEvent);
 GF_EVENT_NAME(PotentialHaltTriggerEvent);
 GF_EVENT_NAME(SystemErrorEvent);
 GF_EVENT_NAME(LogEvent);
+GF_EVENT_NAME(HealthSignalEvent);
+GF_EVENT_NAME(OperatorCommandEvent);
 #undef GF_EVENT_NAME
 }  // namespace
 
@@ -174,6 +176,22 @@ std::string_view to_string(RejectReason reason) {
       return "consecutive_losses";
     case RejectReason::kExistingPosition:
       return "existing_position";
+  }
+  return "?";
+}
+
+std::string_view to_string(HealthSignal signal) {
+  switch (signal) {
+    case HealthSignal::kApiError:
+      return "api_error";
+    case HealthSignal::kBalanceQueryFailed:
+      return "balance_query_failed";
+    case HealthSignal::kBalanceQuerySucceeded:
+      return "balance_query_succeeded";
+    case HealthSignal::kChecksumFailure:
+      return "checksum_failure";
+    case HealthSignal::kPersistencePressure:
+      return "persistence_pressure";
   }
   return "?";
 }

@@ -54,6 +54,13 @@ void SimulatedExchange::on_approved(const TradeSignalApprovedEvent& signal) {
   order.side = signal.side;
   order.qty = signal.quantity;
   order.limit = signal.limit_price;
+  if (halted_) {
+    // Approved before the halt reached the risk manager (it was still queued): never placed.
+    order.status = OrderStatus::kRejected;
+    order.filled = Quantity::from_raw(0, order.qty.precision());
+    publish_report(order, std::nullopt, "halted: new entries are refused", now_);
+    return;
+  }
   protection_[signal.instrument] = Protection{signal.stop_loss, signal.take_profit};
   add_order(std::move(order));
 }
@@ -83,6 +90,7 @@ void SimulatedExchange::on_close(const ClosePositionCommand& command) {
 }
 
 void SimulatedExchange::on_state(const SystemStateEvent& state) {
+  halted_ = state.state != SystemState::kRunning;
   if (state.state != SystemState::kHalted) return;
   // New exposure stops with a halt; protective orders stay so positions remain guarded.
   std::vector<std::pair<InstrumentId, std::optional<SignalId>>> partly_filled;

@@ -28,6 +28,12 @@ Result<std::vector<features::IndicatorSpec>> indicator_specs(const config::Featu
       specs.push_back(features::volatility(c.volatility_window));
     } else if (name == "vwap") {
       specs.push_back(features::vwap(c.vwap_window));
+    } else if (name == "trades") {
+      if (c.trade_window_seconds < 1) return invalid_argument("features.trade_window_seconds < 1");
+      specs.push_back(features::trade_flow(c.trade_window_seconds));
+    } else if (name == "book") {
+      if (c.book_levels < 1) return invalid_argument("features.book_levels < 1");
+      specs.push_back(features::book(c.book_levels));
     } else {
       return invalid_argument("features.indicators: unknown indicator '" + name + "'");
     }
@@ -47,15 +53,28 @@ Result<std::vector<features::IndicatorSpec>> indicator_specs(const config::Featu
 Result<std::unique_ptr<FeatureEngine>> FeatureEngine::create(const config::FeaturesConfig& config) {
   auto specs = indicator_specs(config);
   if (!specs) return specs.status();
-  return std::unique_ptr<FeatureEngine>(new FeatureEngine(std::move(*specs)));
+  return std::unique_ptr<FeatureEngine>(
+      new FeatureEngine(std::move(*specs), config.emit_on_book_update));
 }
 
-FeatureEngine::FeatureEngine(std::vector<features::IndicatorSpec> specs)
-    : specs_(std::move(specs)) {
+FeatureEngine::FeatureEngine(std::vector<features::IndicatorSpec> specs, bool emit_on_book_update)
+    : specs_(std::move(specs)), emit_on_book_update_(emit_on_book_update) {
   auto names = std::make_shared<std::vector<std::string>>();
-  for (const auto& spec : specs_) {
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    const auto& spec = specs_[i];
     names->insert(names->end(), spec.names.begin(), spec.names.end());
     warmup_bars_ = std::max(warmup_bars_, spec.warmup_bars);
+    switch (spec.source) {
+      case features::IndicatorSource::kBars:
+        bar_indicators_.push_back(i);
+        break;
+      case features::IndicatorSource::kTrades:
+        trade_indicators_.push_back(i);
+        break;
+      case features::IndicatorSource::kBook:
+        book_indicators_.push_back(i);
+        break;
+    }
   }
   names_ = std::move(names);
 }
@@ -64,15 +83,33 @@ void FeatureEngine::attach(PubSubManager& bus) {
   bus_ = &bus;
   bus.subscribe<MarketDataOHLCVEvent>(
       [this](const MarketDataOHLCVEvent& bar) {
-        auto features = update(bar);
-        if (!features) return;
-        FeatureEvent event;
-        event.meta.ts_event = bar.meta.ts_event;
-        event.instrument = bar.instrument;
-        event.features = std::move(*features);
-        bus_->publish(std::move(event));
+        if (auto features = update(bar)) {
+          publish(bar.instrument, bar.meta.ts_event, std::move(*features));
+        }
       },
       "feature_engine");
+  if (uses_trades()) {
+    bus.subscribe<MarketDataTradeEvent>(
+        [this](const MarketDataTradeEvent& trade) { update_trade(trade); }, "feature_engine");
+  }
+  if (uses_book()) {
+    bus.subscribe<MarketDataL2Event>(
+        [this](const MarketDataL2Event& book) {
+          if (auto features = update_book(book)) {
+            publish(book.instrument, book.meta.ts_event, std::move(*features));
+          }
+        },
+        "feature_engine");
+  }
+}
+
+void FeatureEngine::publish(const InstrumentId& instrument, Timestamp time,
+                            FeatureVector features) {
+  FeatureEvent event;
+  event.meta.ts_event = time;
+  event.instrument = instrument;
+  event.features = std::move(features);
+  bus_->publish(std::move(event));
 }
 
 FeatureEngine::PairState& FeatureEngine::state_for(const InstrumentId& id) {
@@ -89,12 +126,27 @@ std::optional<FeatureVector> FeatureEngine::update(const MarketDataOHLCVEvent& b
   PairState& state = state_for(bar.instrument);
   const features::BarInput input{bar.open.to_double(), bar.high.to_double(), bar.low.to_double(),
                                  bar.close.to_double(), bar.volume.to_double()};
-  bool ready = true;
-  for (auto& indicator : state) {
-    indicator->update(input);
-    ready = ready && indicator->ready();
+  for (const size_t i : bar_indicators_) state[i]->update(input);
+  return collect(state, bar.meta.ts_event);
+}
+
+void FeatureEngine::update_trade(const MarketDataTradeEvent& trade) {
+  PairState& state = state_for(trade.instrument);
+  for (const size_t i : trade_indicators_) state[i]->on_trade(trade);
+}
+
+std::optional<FeatureVector> FeatureEngine::update_book(const MarketDataL2Event& book) {
+  PairState& state = state_for(book.instrument);
+  for (const size_t i : book_indicators_) state[i]->on_book(book);
+  if (!emit_on_book_update_) return std::nullopt;
+  return collect(state, book.meta.ts_event);
+}
+
+std::optional<FeatureVector> FeatureEngine::collect(PairState& state, Timestamp now) {
+  for (const size_t i : trade_indicators_) state[i]->advance_to(now);
+  for (const auto& indicator : state) {
+    if (!indicator->ready()) return std::nullopt;
   }
-  if (!ready) return std::nullopt;
   FeatureVector vector{names_, {}};
   vector.values.reserve(names_->size());
   for (const auto& indicator : state) indicator->append_values(vector.values);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 
 #include "galfriday/ingest/ohlcvt_csv.hpp"
 
@@ -101,6 +102,13 @@ Status write_sample_ohlcvt(const std::filesystem::path& file, const InstrumentSp
     return data_loss("cannot rename " + temporary.string() + " to " + file.string() + ": " +
                      ec.message());
   return Status::ok();
+}
+
+Price sample_start_price(const InstrumentSpec& spec) {
+  static const std::map<std::string, std::string> kStartPrices = {
+      {"BTC", "42000"}, {"ETH", "2300"}, {"SOL", "100"}};
+  const auto it = kStartPrices.find(spec.base);
+  return Price::parse(it == kStartPrices.end() ? "100" : it->second, spec.price_precision).value();
 }
 
 }  // namespace galfriday

@@ -45,7 +45,9 @@ AsyncWriter::AsyncWriter(std::unique_ptr<Database> db, AsyncWriterOptions option
 
 AsyncWriter::~AsyncWriter() { stop(); }
 
-Status AsyncWriter::enqueue(WriteCommand command) {
+Status AsyncWriter::enqueue(WriteCommand command) { return enqueue(std::move(command), nullptr); }
+
+Status AsyncWriter::enqueue(WriteCommand command, uint64_t* ticket) {
   std::optional<PressureReport> report;
   Status result;
   {
@@ -65,6 +67,7 @@ Status AsyncWriter::enqueue(WriteCommand command) {
     } else {
       queue_.push(std::move(command));
       ++enqueued_;
+      if (ticket != nullptr) *ticket = enqueued_;
       max_depth_ = std::max(max_depth_, queue_.size());
       if (queue_.size() >= high_water_ && !pressure_signaled_) {
         pressure_signaled_ = true;
@@ -155,14 +158,22 @@ void AsyncWriter::run() {
       continue;
     }
     lock.unlock();
-    write_batch(batch);
+    const bool committed = write_batch(batch);
+    const uint64_t through = completed_ + batch.size();  // completed_ changes only here
+    committed_through_.store(through, std::memory_order_release);
+    if (committed && options_.on_commit) {
+      try {
+        options_.on_commit(through);
+      } catch (...) {  // a failing observer must not stop the writer
+      }
+    }
     lock.lock();
     completed_ += batch.size();
     done_cv_.notify_all();
   }
 }
 
-void AsyncWriter::write_batch(std::vector<WriteCommand>& batch) {
+bool AsyncWriter::write_batch(std::vector<WriteCommand>& batch) {
   struct Failure {
     size_t index;
     Status status;
@@ -171,7 +182,7 @@ void AsyncWriter::write_batch(std::vector<WriteCommand>& batch) {
     for (const WriteCommand& command : batch) {
       report(command.purpose, failed_precondition("the database writer has no connection"));
     }
-    return;
+    return false;
   }
   std::vector<Failure> failures;
   auto backoff = options_.retry_backoff_initial;
@@ -203,7 +214,7 @@ void AsyncWriter::write_batch(std::vector<WriteCommand>& batch) {
       batches_.fetch_add(1, std::memory_order_relaxed);
       committed_.fetch_add(batch.size() - failures.size(), std::memory_order_relaxed);
       for (const Failure& failure : failures) report(batch[failure.index].purpose, failure.status);
-      return;
+      return true;
     }
     if (command_failed) {
       isolate = true;
@@ -218,7 +229,7 @@ void AsyncWriter::write_batch(std::vector<WriteCommand>& batch) {
     }
     // Nothing of the batch was committed: every command fails with the batch's error.
     for (const WriteCommand& command : batch) report(command.purpose, outcome);
-    return;
+    return false;
   }
 }
 

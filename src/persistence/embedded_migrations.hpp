@@ -15,5 +15,6 @@ struct EmbeddedMigrations {
 };
 
 EmbeddedMigrations sqlite_migrations();
+EmbeddedMigrations postgres_migrations();  // dialect "postgresql", directory postgres/
 
 }  // namespace galfriday::persistence

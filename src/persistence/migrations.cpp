@@ -25,6 +25,7 @@ struct Applied {
 
 std::optional<EmbeddedMigrations> embedded_for(std::string_view dialect) {
   if (dialect == "sqlite") return sqlite_migrations();
+  if (dialect == "postgresql") return postgres_migrations();
   return std::nullopt;
 }
 

@@ -213,7 +213,86 @@ TEST(ConfigExample, MentionsEveryKey) {
                           "rest_url",
                           "ws_url",
                           "ws_auth_url",
-                          "credentials_file"}) {
+                          "credentials_file",
+                          "market_data",
+                          "book_depth",
+                          "ohlc_interval_minutes",
+                          "staleness_seconds",
+                          "idle_timeout_seconds",
+                          "reconnect_min_backoff_ms",
+                          "reconnect_max_backoff_ms",
+                          "reconnect_jitter",
+                          "max_frame_bytes",
+                          "history",
+                          "request_timeout_ms",
+                          "page_pause_ms",
+                          "max_attempts",
+                          "retry_backoff_ms",
+                          "models",
+                          "registry_dir",
+                          "min_return_pct",
+                          "horizon_bars",
+                          "retraining",
+                          "interval_minutes",
+                          "training_window_days",
+                          "validation_fraction",
+                          "walk_forward_folds",
+                          "promotion_margin",
+                          "rounds",
+                          "max_depth",
+                          "eta",
+                          "drift",
+                          "window",
+                          "check_interval_minutes",
+                          "psi_threshold",
+                          "ks_pvalue",
+                          "min_hit_rate",
+                          "min_outcomes",
+                          "triggers_retraining",
+                          "experiments",
+                          "traffic_split",
+                          "significance",
+                          "min_samples",
+                          "max_duration_hours",
+                          "max_loss",
+                          "monitoring",
+                          "check_interval_seconds",
+                          "halt",
+                          "position_behavior",
+                          "drawdown",
+                          "max_total_pct",
+                          "max_daily_pct",
+                          "max_weekly_pct",
+                          "api_errors",
+                          "max_count",
+                          "window_seconds",
+                          "max_consecutive_balance_failures",
+                          "market_data",
+                          "stale_seconds",
+                          "startup_grace_seconds",
+                          "volatility",
+                          "short_window_bars",
+                          "long_window_bars",
+                          "max_ratio",
+                          "checksum_failures",
+                          "max_persistence_queue_fill_pct",
+                          "dashboard",
+                          "bind_address",
+                          "port",
+                          "token_file",
+                          "database",
+                          "backend",
+                          "sqlite_file",
+                          "url",
+                          "schema",
+                          "influxdb",
+                          "enabled",
+                          "api_version",
+                          "org",
+                          "bucket",
+                          "batch_points",
+                          "flush_interval_ms",
+                          "max_buffered_points"}) {
     EXPECT_THAT(text, HasSubstr(std::string(key) + ":")) << key;
   }
 }
@@ -520,7 +599,8 @@ TEST(ConfigLoader, UnknownKeyWithoutCloseMatchListsTheKnownKeys) {
   const LoadResult result = load_config_text("backtest:\n  something_else: 1\n");
   ASSERT_EQ(result.warnings.size(), 1u);
   EXPECT_EQ(result.warnings[0].message,
-            "unknown key 'backtest.something_else' (known keys here: report_dir)");
+            "unknown key 'backtest.something_else' (known keys here: report_dir, threads, "
+            "rank_by)");
 }
 
 TEST(ConfigLoader, DuplicateKeyIsAnError) {
@@ -654,6 +734,34 @@ TEST(ConfigLoader, MalformedConfirmationRulesAreErrorsWithTheirIndex) {
 TEST(ConfigLoader, FastWindowMustBeShorterThanSlowWindow) {
   EXPECT_EQ(only_error("features:\n  fast_window: 120\n").to_string(),
             "line 2: features.fast_window: must be less than features.slow_window (120), got 120");
+}
+
+TEST(ConfigLoader, ReadsTradeAndBookFeaturesAndBacktestSweepKeys) {
+  const Config config = load_valid(R"(features:
+  indicators: [returns, trades, book]
+  trade_window_seconds: 300
+  book_levels: 10
+  emit_on_book_update: true
+backtest:
+  threads: 4
+  rank_by: max_drawdown
+)");
+  EXPECT_EQ(config.features.indicators, (std::vector<std::string>{"returns", "trades", "book"}));
+  EXPECT_EQ(config.features.trade_window_seconds, 300);
+  EXPECT_EQ(config.features.book_levels, 10);
+  EXPECT_TRUE(config.features.emit_on_book_update);
+  EXPECT_EQ(config.backtest.threads, 4);
+  EXPECT_EQ(config.backtest.rank_by, RankMetric::kMaxDrawdown);
+}
+
+TEST(ConfigLoader, TradeBookAndSweepKeysAreRangeChecked) {
+  EXPECT_EQ(only_error("features:\n  trade_window_seconds: 0\n").path,
+            "features.trade_window_seconds");
+  EXPECT_EQ(only_error("features:\n  book_levels: 1001\n").path, "features.book_levels");
+  EXPECT_EQ(only_error("features:\n  emit_on_book_update: sometimes\n").path,
+            "features.emit_on_book_update");
+  EXPECT_EQ(only_error("backtest:\n  threads: -1\n").path, "backtest.threads");
+  EXPECT_EQ(only_error("backtest:\n  rank_by: luck\n").path, "backtest.rank_by");
 }
 
 TEST(ConfigLoader, DrawdownAndExposureLimitsMustNest) {
@@ -862,6 +970,43 @@ TEST_F(Secrets, FileNeedsBothNonEmptyKeys) {
   expect_no_secret(other.status());
 }
 
+TEST(ConfigLoader, ReadsAndValidatesTheModelsSection) {
+  const LoadResult good = load_config_text(R"(
+models:
+  registry_dir: /srv/models
+  target: {name: prob_up_02, min_return_pct: 0.2, horizon_bars: 10}
+  retraining: {interval_minutes: 0, validation_fraction: 0.25, walk_forward_folds: 4,
+               promotion_margin: 0.01, rounds: 50, max_depth: 3, eta: 0.3}
+  drift: {window: 500, psi_threshold: 0.25, ks_pvalue: 0.001, min_hit_rate: 0.45,
+          triggers_retraining: false}
+  experiments: {traffic_split: 0.2, significance: 0.01, min_samples: 50, max_loss: "250.5"}
+)");
+  ASSERT_TRUE(good.config.has_value()) << all_messages(good.errors);
+  const ModelsConfig& models = good.config->models;
+  EXPECT_EQ(models.registry_dir, "/srv/models");
+  EXPECT_EQ(models.target, "prob_up_02");
+  EXPECT_EQ(models.target_horizon_bars, 10);
+  EXPECT_EQ(models.retrain_interval_minutes, 0);
+  EXPECT_EQ(models.walk_forward_folds, 4);
+  EXPECT_DOUBLE_EQ(models.drift_ks_pvalue, 0.001);
+  EXPECT_FALSE(models.drift_triggers_retraining);
+  EXPECT_DOUBLE_EQ(models.experiment_traffic_split, 0.2);
+  EXPECT_EQ(models.experiment_max_loss.to_string(), "250.50000000");
+
+  const LoadResult bad = load_config_text(R"(
+models:
+  retraining: {validation_fraction: 0.9}
+  drift: {ks_pvalue: 1.5}
+  experiments: {traffic_split: 1, max_loss: "-5"}
+)");
+  EXPECT_FALSE(bad.config.has_value());
+  const std::string messages = all_messages(bad.errors);
+  EXPECT_THAT(messages, HasSubstr("models.retraining.validation_fraction"));
+  EXPECT_THAT(messages, HasSubstr("models.drift.ks_pvalue"));
+  EXPECT_THAT(messages, HasSubstr("models.experiments.traffic_split"));
+  EXPECT_THAT(messages, HasSubstr("models.experiments.max_loss"));
+}
+
 TEST_F(Secrets, MalformedFileErrorDoesNotQuoteItsContents) {
   const auto path =
       write("bad.yaml", std::string("api_key: ") + kKey + "\napi_secret: [" + kSecret + "\n", 0600);
@@ -876,6 +1021,196 @@ TEST_F(Secrets, MalformedFileErrorDoesNotQuoteItsContents) {
   const auto list = load_secrets(with_file(not_a_map));
   ASSERT_FALSE(list.is_ok());
   expect_no_secret(list.status());
+}
+
+// --- monitoring ---------------------------------------------------------------------------------
+
+TEST(ConfigLoader, ReadsTheMonitoringSection) {
+  const Config config = load_valid(R"(
+monitoring:
+  check_interval_seconds: 5
+  halt:
+    position_behavior: close
+  drawdown:
+    max_total_pct: 10
+    max_daily_pct: 1.5
+    max_weekly_pct: 4
+  max_consecutive_losses: 3
+  api_errors: {max_count: 7, window_seconds: 30}
+  max_consecutive_balance_failures: 2
+  market_data: {stale_seconds: 45, startup_grace_seconds: 0}
+  volatility: {short_window_bars: 10, long_window_bars: 100, max_ratio: 2.5}
+  checksum_failures: {max_count: 4, window_seconds: 20}
+  max_persistence_queue_fill_pct: 90
+  dashboard: {enabled: true, bind_address: "::1", port: 0, token_file: /etc/gf/token}
+)");
+  const MonitoringConfig& m = config.monitoring;
+  EXPECT_EQ(m.check_interval_seconds, 5);
+  EXPECT_EQ(m.position_behavior, HaltPositionBehavior::kClose);
+  EXPECT_EQ(m.max_total_drawdown_pct, 10.0);
+  EXPECT_EQ(m.max_daily_drawdown_pct, 1.5);
+  EXPECT_EQ(m.max_weekly_drawdown_pct, 4.0);
+  EXPECT_EQ(m.max_consecutive_losses, 3);
+  EXPECT_EQ(m.api_error_max_count, 7);
+  EXPECT_EQ(m.api_error_window_seconds, 30);
+  EXPECT_EQ(m.max_consecutive_balance_failures, 2);
+  EXPECT_EQ(m.market_data_stale_seconds, 45);
+  EXPECT_EQ(m.startup_grace_seconds, 0);
+  EXPECT_EQ(m.volatility_short_window_bars, 10);
+  EXPECT_EQ(m.volatility_long_window_bars, 100);
+  EXPECT_EQ(m.volatility_max_ratio, 2.5);
+  EXPECT_EQ(m.checksum_failure_max_count, 4);
+  EXPECT_EQ(m.checksum_failure_window_seconds, 20);
+  EXPECT_EQ(m.max_persistence_queue_fill_pct, 90.0);
+  EXPECT_TRUE(m.dashboard_enabled);
+  EXPECT_EQ(m.dashboard_bind_address, "::1");
+  EXPECT_EQ(m.dashboard_port, 0);
+  EXPECT_EQ(m.dashboard_token_file, std::filesystem::path("/etc/gf/token"));
+}
+
+TEST(ConfigLoader, MonitoringValuesAreValidated) {
+  EXPECT_THAT(only_error("monitoring:\n  halt:\n    position_behavior: liquidate\n").message,
+              HasSubstr("one of maintain, close"));
+  EXPECT_EQ(only_error("monitoring:\n  dashboard:\n    bind_address: 0.0.0.0\n").path,
+            "monitoring.dashboard.bind_address");
+  EXPECT_EQ(only_error("monitoring:\n  api_errors:\n    max_count: 0\n").path,
+            "monitoring.api_errors.max_count");
+  EXPECT_EQ(only_error("monitoring:\n  volatility:\n    max_ratio: 1\n").path,
+            "monitoring.volatility.max_ratio");
+  EXPECT_EQ(only_error("monitoring:\n  dashboard:\n    port: 70000\n").path,
+            "monitoring.dashboard.port");
+  const ConfigIssue windows = only_error(
+      "monitoring:\n  volatility:\n    short_window_bars: 50\n    long_window_bars: 50\n");
+  EXPECT_EQ(windows.path, "monitoring.volatility.short_window_bars");
+  EXPECT_EQ(windows.line, 3);
+}
+
+// --- history (Kraken REST downloads) ----------------------------------------------------------
+
+TEST(ConfigLoader, ReadsHistorySection) {
+  const Config config = load_valid(R"(history:
+  request_timeout_ms: 5000
+  page_pause_ms: 0
+  max_attempts: 2
+  retry_backoff_ms: 250
+)");
+  EXPECT_EQ(config.history.request_timeout_ms, 5000);
+  EXPECT_EQ(config.history.page_pause_ms, 0);
+  EXPECT_EQ(config.history.max_attempts, 2);
+  EXPECT_EQ(config.history.retry_backoff_ms, 250);
+  EXPECT_EQ(default_config().history, HistoryConfig{});
+}
+
+TEST(ConfigLoader, HistoryRejectsOutOfRangeValues) {
+  const ConfigIssue issue = only_error("history:\n  max_attempts: 0\n");
+  EXPECT_EQ(issue.path, "history.max_attempts");
+}
+
+// --- market_data (the WebSocket feed) ----------------------------------------------------------
+
+TEST(ConfigLoader, ReadsMarketDataSection) {
+  const LoadResult result = load_config_text(R"(market_data:
+  book_depth: 25
+  ohlc_interval_minutes: 5
+  staleness_seconds: 30
+  idle_timeout_seconds: 4
+  reconnect_min_backoff_ms: 100
+  reconnect_max_backoff_ms: 2000
+  reconnect_jitter: 0.5
+  max_frame_bytes: 65536
+)");
+  ASSERT_TRUE(result.config.has_value())
+      << (result.errors.empty() ? "" : result.errors[0].to_string());
+  const MarketDataConfig& market_data = result.config->market_data;
+  EXPECT_EQ(market_data.book_depth, 25);
+  EXPECT_EQ(market_data.ohlc_interval_minutes, 5);
+  EXPECT_EQ(market_data.staleness_seconds, 30);
+  EXPECT_EQ(market_data.idle_timeout_seconds, 4);
+  EXPECT_EQ(market_data.reconnect_min_backoff_ms, 100);
+  EXPECT_EQ(market_data.reconnect_max_backoff_ms, 2000);
+  EXPECT_EQ(market_data.reconnect_jitter, 0.5);
+  EXPECT_EQ(market_data.max_frame_bytes, 65536);
+}
+
+TEST(ConfigLoader, MarketDataAcceptsOnlyKrakenDepthsAndIntervals) {
+  const LoadResult result =
+      load_config_text("market_data:\n  book_depth: 20\n  ohlc_interval_minutes: 3\n");
+  ASSERT_EQ(result.errors.size(), 2u);
+  EXPECT_EQ(result.errors[0].path, "market_data.book_depth");
+  EXPECT_THAT(result.errors[0].message, HasSubstr("one of 10 25 100 500 1000"));
+  EXPECT_EQ(result.errors[1].path, "market_data.ohlc_interval_minutes");
+  EXPECT_THAT(result.errors[1].message, HasSubstr("15"));
+}
+
+TEST(ConfigLoader, MarketDataBackoffMinimumMustNotExceedMaximum) {
+  const LoadResult result = load_config_text(
+      "market_data:\n  reconnect_min_backoff_ms: 5000\n  reconnect_max_backoff_ms: 1000\n");
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].path, "market_data.reconnect_min_backoff_ms");
+  EXPECT_THAT(result.errors[0].message, HasSubstr("1000"));
+}
+
+TEST(ConfigLoader, MarketDataRangesAreChecked) {
+  const LoadResult result = load_config_text(
+      "market_data:\n  reconnect_jitter: 1.5\n  max_frame_bytes: 1000\n  staleness_seconds: 0\n");
+  ASSERT_EQ(result.errors.size(), 3u);
+  EXPECT_FALSE(result.config.has_value());
+}
+
+// --- database and influxdb (docs/persistence.md) ---------------------------------------------
+
+TEST(ConfigDatabase, ReadsThePostgresBackendAndInfluxSettings) {
+  const Config config = load_valid(R"(
+database: {backend: postgres, url: "postgresql://trader@db.example:5432/galfriday", schema: live}
+influxdb: {enabled: true, url: "http://influx:8086", api_version: 2, org: acme, bucket: gf,
+           batch_points: 100, flush_interval_ms: 250, max_buffered_points: 1000}
+)");
+  EXPECT_EQ(config.database.backend, DatabaseBackend::kPostgres);
+  EXPECT_EQ(config.database.url, "postgresql://trader@db.example:5432/galfriday");
+  EXPECT_EQ(config.database.schema, "live");
+  EXPECT_TRUE(config.influxdb.enabled);
+  EXPECT_EQ(config.influxdb.api_version, 2);
+  EXPECT_EQ(config.influxdb.bucket, "gf");
+  EXPECT_EQ(config.influxdb.max_buffered_points, 1000);
+}
+
+TEST(ConfigDatabase, RefusesAPasswordInTheFileAndBadValues) {
+  EXPECT_EQ(only_error("database: {url: \"postgresql://trader:s3cret@db/galfriday\"}\n").path,
+            "database.url");
+  EXPECT_EQ(only_error("database: {url: \"postgresql://db/x?password=s3cret\"}\n").path,
+            "database.url");
+  EXPECT_EQ(only_error("database: {backend: mysql}\n").path, "database.backend");
+  EXPECT_EQ(only_error("database: {schema: \"a;b\"}\n").path, "database.schema");
+  EXPECT_EQ(only_error("influxdb: {api_version: 3}\n").path, "influxdb.api_version");
+}
+
+TEST(ConfigLoader, LiveTradingKeysLoadAndAreValidated) {
+  const Config config = load_valid(
+      "kraken:\n  verification_tier: pro\n  request_timeout_ms: 5000\n"
+      "  dead_mans_switch_interval_seconds: 15\n  dead_mans_switch_timeout_seconds: 45\n"
+      "  rest_poll_interval_seconds: 2\n  nonce_file: state/nonce\n"
+      "execution:\n  limit_order_timeout_seconds: 90\n");
+  EXPECT_EQ(config.kraken.verification_tier, VerificationTier::kPro);
+  EXPECT_EQ(config.kraken.request_timeout_ms, 5000);
+  EXPECT_EQ(config.kraken.dead_mans_switch_interval_seconds, 15);
+  EXPECT_EQ(config.kraken.dead_mans_switch_timeout_seconds, 45);
+  EXPECT_EQ(config.kraken.rest_poll_interval_seconds, 2);
+  EXPECT_EQ(config.kraken.nonce_file, std::filesystem::path("state/nonce"));
+  EXPECT_EQ(config.execution.limit_order_timeout_seconds, 90);
+  // Disabled switch: any interval.
+  EXPECT_EQ(load_valid("kraken:\n  dead_mans_switch_timeout_seconds: 0\n")
+                .kraken.dead_mans_switch_timeout_seconds,
+            0);
+
+  EXPECT_EQ(only_error("kraken:\n  verification_tier: gold\n").path, "kraken.verification_tier");
+  EXPECT_EQ(only_error("kraken:\n  dead_mans_switch_timeout_seconds: 86400\n").path,
+            "kraken.dead_mans_switch_timeout_seconds");
+  EXPECT_EQ(only_error("execution:\n  limit_order_timeout_seconds: 0\n").path,
+            "execution.limit_order_timeout_seconds");
+  const ConfigIssue late = only_error(
+      "kraken:\n  dead_mans_switch_interval_seconds: 60\n  dead_mans_switch_timeout_seconds: 60\n");
+  EXPECT_EQ(late.path, "kraken.dead_mans_switch_interval_seconds");
+  EXPECT_EQ(late.line, 2);
 }
 
 }  // namespace

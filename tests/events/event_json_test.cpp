@@ -59,6 +59,9 @@ std::vector<Event> sample_events() {
   events.push_back(PotentialHaltTriggerEvent{meta(12), "ingest", "BTC/USD stale for 120s", false});
   events.push_back(SystemErrorEvent{meta(13), "risk", "handler threw", true});
   events.push_back(LogEvent{meta(14), LogSeverity::kWarning, "config", "unknown key"});
+  events.push_back(HealthSignalEvent{meta(15), HealthSignal::kChecksumFailure, "feed",
+                                     InstrumentId("BTC/USD"), 0.0, "crc mismatch"});
+  events.push_back(OperatorCommandEvent{meta(16), 42, "halt", {"manual", "review"}, "ctl"});
   return events;
 }
 

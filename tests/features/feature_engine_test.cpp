@@ -5,10 +5,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "galfriday/kraken/ws_codec.hpp"
+#include "galfriday/market/order_book.hpp"
 #include "galfriday/prediction/prediction_service.hpp"
 
 namespace galfriday {
@@ -474,6 +478,241 @@ TEST(FeaturesToPrediction, EngineAndServiceWorkTogetherOnTheBus) {
   const double spread =
       mean_of(closes, closes.size() - 1, 3) / mean_of(closes, closes.size() - 1, 5) - 1.0;
   EXPECT_NEAR(predictions.back().value, logistic(400.0, spread), 1e-9);
+}
+
+// --- Trade and book features ------------------------------------------------------------------
+
+// The book after each message of a real Kraken recording (BTC/USD, depth 10), as the feed
+// publishes it: decoded by WsDecoder, applied to an OrderBook, checksum verified, to_event().
+std::vector<MarketDataL2Event> real_book_events(size_t levels) {
+  std::ifstream in(std::string(GF_SAMPLES_DIR) + "/ws_v2_book_snapshot_and_updates.jsonl");
+  EXPECT_TRUE(in.is_open());
+  kraken::WsDecoder decoder;
+  auto book = OrderBook::create(InstrumentId("BTC/USD"), 1, 8, 10).value();
+  std::vector<MarketDataL2Event> events;
+  int64_t n = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    auto message = decoder.decode(line);
+    EXPECT_TRUE(message.is_ok()) << message.status().to_string();
+    const auto& m = std::get<kraken::BookMessage>(*message);
+    const Status applied =
+        m.is_snapshot ? book.apply_snapshot(m.bids, m.asks) : book.apply_update(m.bids, m.asks);
+    EXPECT_TRUE(applied.is_ok()) << applied.to_string();
+    EXPECT_TRUE(book.verify(m.checksum).is_ok());
+    EventMeta meta;
+    meta.ts_event = m.timestamp.value_or(timestamp_from_seconds(kJan1 + n));
+    events.push_back(book.to_event(levels, meta, m.is_snapshot, m.checksum));
+    ++n;
+  }
+  return events;
+}
+
+// Decimal text to long double, independent of FixedPoint.
+long double decimal(const std::string& text) { return std::strtold(text.c_str(), nullptr); }
+
+struct BookReference {
+  long double mid, spread, spread_rel, microprice, imbalance, bid_depth, ask_depth;
+};
+
+BookReference reference_book(const MarketDataL2Event& e, size_t levels) {
+  const long double bid = decimal(e.bids[0].price.to_string());
+  const long double ask = decimal(e.asks[0].price.to_string());
+  const long double bq = decimal(e.bids[0].qty.to_string());
+  const long double aq = decimal(e.asks[0].qty.to_string());
+  long double b = 0, a = 0;
+  for (size_t i = 0; i < levels && i < e.bids.size(); ++i) b += decimal(e.bids[i].qty.to_string());
+  for (size_t i = 0; i < levels && i < e.asks.size(); ++i) a += decimal(e.asks[i].qty.to_string());
+  const long double mid = (bid + ask) / 2;
+  return {mid, ask - bid, (ask - bid) / mid, (bid * aq + ask * bq) / (bq + aq), (b - a) / (b + a),
+          b,   a};
+}
+
+class BookFeatureLevels : public ::testing::TestWithParam<int> {};
+
+TEST_P(BookFeatureLevels, MatchReferenceOnRealKrakenBook) {
+  const int levels = GetParam();
+  config::FeaturesConfig config;
+  config.indicators = {"book"};
+  config.book_levels = levels;
+  config.emit_on_book_update = true;
+  auto engine = FeatureEngine::create(config);
+  ASSERT_TRUE(engine.is_ok()) << engine.status().to_string();
+  const std::string n = std::to_string(levels);
+  EXPECT_THAT(*(*engine)->names(),
+              ElementsAre("book_mid", "book_spread", "book_spread_rel", "book_microprice",
+                          "book_imbalance_" + n, "book_bid_depth_" + n, "book_ask_depth_" + n));
+  const auto events = real_book_events(10);
+  ASSERT_GE(events.size(), 5u);
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto vector = (*engine)->update_book(events[i]);
+    ASSERT_TRUE(vector.has_value()) << "event " << i;
+    const auto r = reference_book(events[i], static_cast<size_t>(levels));
+    const std::vector<long double> expected = {r.mid,       r.spread,    r.spread_rel, r.microprice,
+                                               r.imbalance, r.bid_depth, r.ask_depth};
+    ASSERT_EQ(vector->values.size(), expected.size());
+    for (size_t f = 0; f < expected.size(); ++f) {
+      expect_relatively_near(vector->values[f], static_cast<double>(expected[f]),
+                             (*vector->names)[f] + " at event " + std::to_string(i));
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Levels, BookFeatureLevels, ::testing::Values(1, 5, 10, 25));
+
+TEST(BookFeatures, OneSidedBookPublishesNothingAndPerUpdateEmissionIsOptional) {
+  config::FeaturesConfig config;
+  config.indicators = {"book"};
+  auto engine = FeatureEngine::create(config);
+  ASSERT_TRUE(engine.is_ok());
+  auto events = real_book_events(10);
+  // Without emit_on_book_update a book event only updates state.
+  EXPECT_FALSE((*engine)->update_book(events[0]).has_value());
+
+  config.emit_on_book_update = true;
+  auto emitting = FeatureEngine::create(config);
+  ASSERT_TRUE(emitting.is_ok());
+  MarketDataL2Event one_sided = events[0];
+  one_sided.asks.clear();
+  EXPECT_FALSE((*emitting)->update_book(one_sided).has_value());  // not warmed up
+  EXPECT_TRUE((*emitting)->update_book(events[0]).has_value());
+  EXPECT_FALSE((*emitting)->update_book(one_sided).has_value());  // no mid: nothing published
+  EXPECT_EQ((*emitting)->non_finite(), 1u);
+}
+
+struct SyntheticTrade {
+  int64_t time_ms;
+  int64_t price_raw;  // precision 1
+  int64_t qty_raw;    // precision 8
+  bool buy;
+};
+
+std::vector<SyntheticTrade> synthetic_trades(size_t count, uint64_t seed) {
+  std::mt19937_64 random(seed);
+  std::vector<SyntheticTrade> out;
+  int64_t time_ms = kJan1 * 1000;
+  int64_t price = 400'000;
+  for (size_t i = 0; i < count; ++i) {
+    // Bursts and gaps: mostly sub-second, sometimes a quiet minute and a half.
+    time_ms += random() % 10 == 0 ? 90'000 : static_cast<int64_t>(random() % 1500);
+    price += static_cast<int64_t>(random() % 41) - 20;
+    out.push_back(
+        {time_ms, price, 1 + static_cast<int64_t>(random() % 300'000'000), random() % 2 == 0});
+  }
+  return out;
+}
+
+MarketDataTradeEvent trade_event(const SyntheticTrade& t, const std::string& instrument) {
+  MarketDataTradeEvent e;
+  e.instrument = InstrumentId(instrument);
+  e.meta.ts_event = Timestamp(std::chrono::milliseconds(t.time_ms));
+  e.price = Price::from_raw(t.price_raw, 1);
+  e.qty = Quantity::from_raw(t.qty_raw, 8);
+  e.aggressor = t.buy ? Side::kBuy : Side::kSell;
+  return e;
+}
+
+TEST(TradeFeatures, MatchBruteForceWindowsAtEveryBarClose) {
+  constexpr int kWindowSeconds = 60;
+  config::FeaturesConfig config;
+  config.indicators = {"trades"};
+  config.trade_window_seconds = kWindowSeconds;
+  auto engine = FeatureEngine::create(config);
+  ASSERT_TRUE(engine.is_ok());
+  EXPECT_THAT(*(*engine)->names(),
+              ElementsAre("trade_vwap_60s", "trade_net_volume_60s", "trade_count_60s"));
+  const auto trades = synthetic_trades(5000, 11);
+  const int64_t first_ms = trades.front().time_ms;
+  size_t next = 0;
+  int published = 0, empty_windows = 0;
+  for (int64_t close_ms = (first_ms / 30'000 + 1) * 30'000; close_ms <= trades.back().time_ms;
+       close_ms += 30'000) {
+    while (next < trades.size() && trades[next].time_ms <= close_ms) {
+      (*engine)->update_trade(trade_event(trades[next++], "BTC/USD"));
+    }
+    MarketDataOHLCVEvent bar;
+    bar.instrument = InstrumentId("BTC/USD");
+    bar.meta.ts_event = Timestamp(std::chrono::milliseconds(close_ms));
+    auto vector = (*engine)->update(bar);
+    if (close_ms - first_ms < kWindowSeconds * 1000) {
+      EXPECT_FALSE(vector.has_value()) << "published during warm-up at " << close_ms;
+      continue;
+    }
+    ASSERT_TRUE(vector.has_value()) << close_ms;
+    ++published;
+    // Brute force over every trade in (close - window, close].
+    long double pq = 0, q = 0, net = 0;
+    double count = 0, last_price = 0;
+    for (size_t i = 0; i < next; ++i) {
+      last_price = static_cast<double>(trades[i].price_raw) / 10.0;
+      if (trades[i].time_ms <= close_ms - kWindowSeconds * 1000) continue;
+      const long double price = static_cast<long double>(trades[i].price_raw) / 10;
+      const long double qty = static_cast<long double>(trades[i].qty_raw) / 1e8L;
+      pq += price * qty;
+      q += qty;
+      net += trades[i].buy ? qty : -qty;
+      ++count;
+    }
+    if (count == 0) ++empty_windows;
+    const double vwap = count == 0 ? last_price : static_cast<double>(pq / q);
+    expect_relatively_near(vector->values[0], vwap, "trade_vwap at " + std::to_string(close_ms));
+    expect_relatively_near(vector->values[1], static_cast<double>(net),
+                           "trade_net_volume at " + std::to_string(close_ms));
+    EXPECT_EQ(vector->values[2], count) << close_ms;
+  }
+  EXPECT_GT(published, 100);
+  EXPECT_GT(empty_windows, 0);  // the quiet gaps exercise the empty-window rule
+}
+
+TEST(TradeAndBookFeatures, BarVectorCarriesTheLatestTradeAndBookValuesPerPair) {
+  config::FeaturesConfig config;
+  config.indicators = {"returns", "trades", "book"};
+  config.return_horizons = {1};
+  config.trade_window_seconds = 1;
+  config.book_levels = 2;
+  auto engine = FeatureEngine::create(config);
+  ASSERT_TRUE(engine.is_ok());
+  SimulatedClock clock(timestamp_from_seconds(kJan1));
+  PubSubManager bus(clock);
+  (*engine)->attach(bus);
+  std::vector<FeatureEvent> published;
+  bus.subscribe<FeatureEvent>([&](const FeatureEvent& e) { published.push_back(e); });
+
+  const auto bars = make_bars(4, 3);
+  auto book = real_book_events(10)[2];
+  book.instrument = InstrumentId("BTC/USD");
+  book.meta.ts_event = bars[0].meta.ts_event;
+  // Another pair's trade must not reach BTC/USD's state.
+  auto other = trade_event({(kJan1 + 30) * 1000, 10, 100'000'000, true}, "ETH/USD");
+  auto trade = trade_event({(kJan1 + 30) * 1000, 400'123, 50'000'000, false}, "BTC/USD");
+  bus.publish(other);
+  bus.publish(trade);
+  bus.publish(book);
+  for (const auto& b : bars) bus.publish(b);
+  bus.run_until_idle();
+  ASSERT_EQ(published.size(), 3u);  // the first bar has no return_1 yet
+  const FeatureVector& v = published.back().features;
+  const auto r = reference_book(book, 2);
+  expect_relatively_near(*v.get("book_microprice"), static_cast<double>(r.microprice), "micro");
+  expect_relatively_near(*v.get("book_imbalance_2"), static_cast<double>(r.imbalance), "imb");
+  // The trade left the 1 s window long before the last bar closed: the VWAP falls back to its
+  // price and the window is empty.
+  EXPECT_EQ(*v.get("trade_vwap_1s"), 40012.3);
+  EXPECT_EQ(*v.get("trade_count_1s"), 0.0);
+  EXPECT_EQ(*v.get("trade_net_volume_1s"), 0.0);
+}
+
+TEST(TradeAndBookFeatures, ConfigErrorsAreNamed) {
+  config::FeaturesConfig config;
+  config.indicators = {"trades"};
+  config.trade_window_seconds = 0;
+  auto engine = FeatureEngine::create(config);
+  ASSERT_FALSE(engine.is_ok());
+  EXPECT_THAT(engine.status().message(), HasSubstr("trade_window_seconds"));
+  config.indicators = {"book", "book"};
+  engine = FeatureEngine::create(config);
+  ASSERT_FALSE(engine.is_ok());
+  EXPECT_THAT(engine.status().message(), HasSubstr("book_mid"));
 }
 
 }  // namespace

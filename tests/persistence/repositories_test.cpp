@@ -1,5 +1,5 @@
-// Repository round trips. Parameterized by backend: PostgreSQL joins by adding its factory to
-// INSTANTIATE_TEST_SUITE_P below; only SQLite is instantiated today.
+// Repository round trips. Parameterized by backend: the binary's backends_under_test() picks
+// SQLite (persistence_test) or PostgreSQL (persistence_postgres_test).
 
 #include <gtest/gtest.h>
 
@@ -442,7 +442,7 @@ TEST_P(RepositoryTest, HostileStringsRoundTripThroughEveryKindOfColumn) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryTest,
-                         ::testing::Values(test_support::sqlite_backend()),
+                         ::testing::ValuesIn(test_support::backends_under_test()),
                          test_support::backend_name);
 
 }  // namespace

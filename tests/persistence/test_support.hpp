@@ -1,18 +1,25 @@
 #pragma once
 // Shared by the persistence tests: hermetic temporary directories and the backends the
-// repository tests run against (only SQLite today; PostgreSQL adds a factory here).
+// repository tests run against. persistence_test runs them on SQLite; persistence_postgres_test
+// runs the same tests on a throwaway PostgreSQL started by scripts/with-test-server.sh, which
+// passes its URL in GALFRIDAY_TEST_POSTGRES_URL. Each test gets a schema of its own.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <ostream>
 #include <random>
 #include <string>
+#include <vector>
 
+#include "galfriday/persistence/postgres_store.hpp"
 #include "galfriday/persistence/sqlite_store.hpp"
 
 namespace galfriday::persistence::test_support {
@@ -59,6 +66,38 @@ inline Backend sqlite_backend() {
             return open_sqlite(dir.file(location + ".db"), options);
           }};
 }
+
+// The throwaway server's URL; fails the test when the binary runs without the wrapper.
+inline std::string postgres_test_url() {
+  const char* url = std::getenv("GALFRIDAY_TEST_POSTGRES_URL");
+  if (url == nullptr || *url == '\0') {
+    ADD_FAILURE() << "GALFRIDAY_TEST_POSTGRES_URL is not set: run this test through "
+                     "scripts/with-test-server.sh postgres -- <test binary> (ctest does)";
+    return {};
+  }
+  return url;
+}
+
+// A schema name unique to the test's temp dir and the location.
+inline std::string postgres_schema(const TempDir& dir, const std::string& location) {
+  std::string name = "t_" + dir.path().filename().string() + "_" + location;
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
+    return std::isalnum(c) ? static_cast<char>(std::tolower(c)) : '_';
+  });
+  return name.substr(0, 63);
+}
+
+inline Backend postgres_backend() {
+  return {"Postgres", [](const TempDir& dir, const std::string& location) {
+            PostgresOptions options;
+            options.schema = postgres_schema(dir, location);
+            return open_postgres(postgres_test_url(), options);
+          }};
+}
+
+// The backends this test binary runs the parameterized tests on (backends_sqlite.cpp or
+// backends_postgres.cpp).
+std::vector<Backend> backends_under_test();
 
 // gtest prints parameters in test listings; a backend prints as its name.
 inline void PrintTo(const Backend& backend, std::ostream* out) { *out << backend.name; }

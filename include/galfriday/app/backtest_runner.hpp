@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,9 +40,30 @@ struct BacktestOutcome {
 // Called with the run's bus before the first bar, to attach observers (logger, event log).
 using BusObserver = std::function<void(PubSubManager&)>;
 
+// Streams the files' bars (one row ahead per file) through a fresh pipeline.
 Result<BacktestOutcome> run_backtest(const config::Config& config,
                                      const std::vector<BacktestInput>& inputs,
                                      const BusObserver& observe = {});
+
+// Every bar of the files in replay order (by close time, then file order), for runs that
+// replay the same data many times (sweeps, walk-forward): read once, shared read-only.
+Result<std::vector<MarketDataOHLCVEvent>> load_bars(const config::Config& config,
+                                                    const std::vector<BacktestInput>& inputs);
+
+// Which bars of a run count for the report. Bars closing at or before score_after are replayed
+// (they warm up the features) but the equity curve, and so every figure of the summary, starts
+// at the first bar closing after it. Trades the strategy makes before then would still count:
+// a window's warm-up prefix should be no longer than the features' warm-up.
+struct ScoreWindow {
+  std::optional<Timestamp> score_after;
+};
+
+// Replays in-memory bars (in replay order) through a fresh pipeline: its own clock, scheduler,
+// bus and services, so runs on several threads at once never share state.
+Result<BacktestOutcome> run_backtest_on_bars(const config::Config& config,
+                                             std::span<const MarketDataOHLCVEvent> bars,
+                                             const ScoreWindow& window = {},
+                                             const BusObserver& observe = {});
 
 // Writes report.html, summary.txt, summary.json, trades.csv and equity.csv into `directory`
 // (created if needed). Each file is written to a temporary name and renamed into place.

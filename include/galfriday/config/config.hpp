@@ -49,7 +49,8 @@ struct PortfolioConfig {
 // parameters (rsi_14, macd_12_26_9, ...), so a model's feature list pins what it was trained on.
 struct FeaturesConfig {
   // Which indicators, by name: ma_spread, returns, rsi, macd, bollinger, atr, roc, volatility,
-  // vwap. Their order is the order of the features.
+  // vwap over bars; trades (over trade events) and book (over L2 book events). Their order is
+  // the order of the features.
   std::vector<std::string> indicators = {"ma_spread", "returns", "rsi",        "macd", "bollinger",
                                          "atr",       "roc",     "volatility", "vwap"};
   int fast_window = 30;                           // ma_spread: bars in the fast moving average
@@ -65,6 +66,9 @@ struct FeaturesConfig {
   int roc_period = 10;
   int volatility_window = 30;  // log returns in the stddev
   int vwap_window = 20;
+  int trade_window_seconds = 60;     // trades: the sliding time window of the trade features
+  int book_levels = 5;               // book: levels per side in imbalance and depth
+  bool emit_on_book_update = false;  // also publish the full vector on every book event
   bool operator==(const FeaturesConfig&) const = default;
 };
 
@@ -137,15 +141,32 @@ struct ExecutionConfig {
   double taker_fee_pct = 0.26;
   double maker_fee_pct = 0.16;
   SlippageModel slippage_model = SlippageModel::kFixed;
-  double slippage_pct = 0.05;           // fixed, and the base of volume_impact
-  double impact_pct_per_volume = 10.0;  // volume_impact: extra percent per 100 % of bar volume
-  double fill_liquidity_ratio = 0.1;    // at most this share of a bar's volume fills per bar
+  double slippage_pct = 0.05;                // fixed, and the base of volume_impact
+  double impact_pct_per_volume = 10.0;       // volume_impact: extra percent per 100 % of bar volume
+  double fill_liquidity_ratio = 0.1;         // at most this share of a bar's volume fills per bar
+  int64_t limit_order_timeout_seconds = 60;  // live: unfilled limit entries are cancelled after
 
   bool operator==(const ExecutionConfig&) const = default;
 };
 
+// The summary figure sweep and walk-forward results are ranked by, best first (max_drawdown:
+// smallest first).
+enum class RankMetric {
+  kSharpe,
+  kSortino,
+  kCalmar,
+  kTotalReturn,
+  kMaxDrawdown,
+  kProfitFactor,
+  kWinRate
+};
+
 struct BacktestConfig {
   std::filesystem::path report_dir = "reports";
+  // Sweeps and walk-forward: worker threads, each running whole backtests (0 = one per hardware
+  // thread). Results are identical for any number of threads.
+  int threads = 0;
+  RankMetric rank_by = RankMetric::kSharpe;
 
   bool operator==(const BacktestConfig&) const = default;
 };
@@ -164,14 +185,147 @@ struct LoggingConfig {
   bool operator==(const LoggingConfig&) const = default;
 };
 
+// Kraken account verification tier: sets the REST and matching-engine rate limits.
+enum class VerificationTier { kStarter, kIntermediate, kPro };
+
 struct KrakenConfig {
   std::string rest_url = "https://api.kraken.com";
   std::string ws_url = "wss://ws.kraken.com/v2";
   std::string ws_auth_url = "wss://ws-auth.kraken.com/v2";
   // Optional file holding the API key and secret (see Secrets); must be mode 0600.
   std::optional<std::filesystem::path> credentials_file;
+  // Live trading (module live, docs/live-trading.md).
+  VerificationTier verification_tier = VerificationTier::kStarter;
+  int64_t request_timeout_ms = 10000;                 // one private REST call
+  int64_t dead_mans_switch_interval_seconds = 20;     // CancelAllOrdersAfter refresh period
+  int64_t dead_mans_switch_timeout_seconds = 60;      // its timeout; 0 disables the switch
+  int64_t rest_poll_interval_seconds = 5;             // order polling while the private WS is down
+  std::filesystem::path nonce_file = "kraken_nonce";  // nonce high-water mark; under data_dir
 
   bool operator==(const KrakenConfig&) const = default;
+};
+
+// Model lifecycle (module models, docs/models.md): registry, retraining, drift, experiments.
+struct ModelsConfig {
+  std::filesystem::path registry_dir = "models";  // model artifacts; relative paths under data_dir
+  // The retraining target: 1 when a close within horizon_bars rises min_return_pct or more.
+  std::string target = "prob_price_up";
+  double target_min_return_pct = 0.1;
+  int target_horizon_bars = 5;
+  // Retraining.
+  int retrain_interval_minutes = 1440;  // scheduled retraining period; 0 = only on demand/drift
+  int training_window_days = 90;        // history the pipeline trains on
+  double validation_fraction = 0.2;     // last share of the window held out (chronological)
+  int walk_forward_folds = 3;           // expanding-window folds over the training part
+  double promotion_margin = 0.005;      // validation AUC a candidate must add over production
+  int rounds = 100;                     // XGBoost boosting rounds
+  int max_depth = 4;
+  double eta = 0.1;
+  // Drift.
+  int drift_window = 1440;                // latest live samples compared with training
+  int drift_check_interval_minutes = 60;  // 0 = no scheduled checks
+  double drift_psi_threshold = 0.2;       // per feature and for predictions
+  double drift_ks_pvalue = 0.01;          // KS p-value below which a feature has drifted
+  double drift_min_hit_rate = 0.5;        // live hit rate below which performance decayed
+  int drift_min_outcomes = 200;           // realised outcomes before the hit rate is judged
+  bool drift_triggers_retraining = true;
+  // A/B experiments.
+  double experiment_traffic_split = 0.5;  // share of keys routed to arm B
+  double experiment_significance = 0.05;  // two-sided level of both tests
+  int experiment_min_samples = 200;       // outcomes per arm before a decision
+  int experiment_max_duration_hours = 168;
+  Money experiment_max_loss;  // an arm losing this much (valuation currency) stops it; 1000
+
+  bool operator==(const ModelsConfig&) const = default;
+};
+
+// What a halt does with open positions.
+enum class HaltPositionBehavior { kMaintain, kClose };
+
+// Monitoring, halts, the operator control socket and the dashboard (module monitoring,
+// docs/operations.md). Each halt condition has its own threshold here; the risk section's
+// limits gate new entries, these halt the whole system.
+struct MonitoringConfig {
+  int check_interval_seconds = 10;  // periodic checks: drawdown, staleness
+  HaltPositionBehavior position_behavior = HaltPositionBehavior::kMaintain;
+  double max_total_drawdown_pct = 15.0;
+  double max_daily_drawdown_pct = 2.0;
+  double max_weekly_drawdown_pct = 5.0;
+  int max_consecutive_losses = 5;
+  int api_error_max_count = 5;        // this many API errors ...
+  int api_error_window_seconds = 60;  // ... within this window halt
+  int max_consecutive_balance_failures = 3;
+  int market_data_stale_seconds = 120;  // per pair: no L2/trade/bar for this long halts
+  int startup_grace_seconds = 120;      // no staleness halts this soon after start
+  int volatility_short_window_bars = 15;
+  int volatility_long_window_bars = 240;
+  double volatility_max_ratio = 3.0;  // short-window RV over long-window RV that halts
+  int checksum_failure_max_count = 3;
+  int checksum_failure_window_seconds = 60;
+  double max_persistence_queue_fill_pct = 95.0;  // async writer queue fill that halts
+  bool dashboard_enabled = false;
+  std::string dashboard_bind_address = "127.0.0.1";  // loopback only
+  int dashboard_port = 8787;
+  // Dashboard token: GALFRIDAY_DASHBOARD_TOKEN, else this file (mode 0600), else
+  // <data_dir>/dashboard.token created 0600 with a random token.
+  std::optional<std::filesystem::path> dashboard_token_file;
+
+  bool operator==(const MonitoringConfig&) const = default;
+};
+
+// The Kraken WebSocket v2 market data feed (module feed: WsClient, DataIngestor).
+struct MarketDataConfig {
+  int book_depth = 10;            // book subscription depth: 10, 25, 100, 500 or 1000
+  int ohlc_interval_minutes = 1;  // 1, 5, 15, 30, 60, 240, 1440, 10080 or 21600
+  int staleness_seconds = 60;     // no message for a pair this long: PotentialHaltTriggerEvent
+  int idle_timeout_seconds = 10;  // no frame at all this long drops the connection
+  int reconnect_min_backoff_ms = 500;
+  int reconnect_max_backoff_ms = 30000;
+  double reconnect_jitter = 0.2;  // each backoff is shortened by up to this share, at random
+  int64_t max_frame_bytes = 4 * 1024 * 1024;  // larger frames drop the connection
+
+  bool operator==(const MarketDataConfig&) const = default;
+};
+
+// Historical data downloads from Kraken REST (module history, docs/history.md).
+struct HistoryConfig {
+  int request_timeout_ms = 15000;  // one REST call, connect to last byte
+  int page_pause_ms = 1000;        // between pages: Kraken throttles public calls per IP
+  int max_attempts = 4;            // per page, for retryable failures (first try included)
+  int retry_backoff_ms = 2000;     // first retry delay; doubles per failed attempt
+
+  bool operator==(const HistoryConfig&) const = default;
+};
+
+// The trading database (module persistence, docs/persistence.md).
+enum class DatabaseBackend { kSqlite, kPostgres };
+
+struct DatabaseConfig {
+  DatabaseBackend backend = DatabaseBackend::kSqlite;
+  std::filesystem::path sqlite_file = "galfriday.db";  // relative paths are under data_dir
+  // PostgreSQL connection URL (postgresql://user@host:port/dbname) WITHOUT a password: the
+  // environment variable GALFRIDAY_DATABASE_URL (which may carry one) overrides it, and libpq's
+  // PGPASSWORD / ~/.pgpass also work. A password here is a load error.
+  std::string url;
+  std::string schema;  // PostgreSQL schema to work in; empty: the server default (public)
+
+  bool operator==(const DatabaseConfig&) const = default;
+};
+
+// Metrics to InfluxDB (module metrics_sink, docs/persistence.md). The 2.x token comes from the
+// environment variable GALFRIDAY_INFLUX_TOKEN only.
+struct InfluxConfig {
+  bool enabled = false;
+  std::string url = "http://127.0.0.1:8086";
+  int api_version = 1;                 // 1: POST /write?db=  2: POST /api/v2/write?org=&bucket=
+  std::string database = "galfriday";  // 1.x
+  std::string org;                     // 2.x
+  std::string bucket;                  // 2.x
+  int batch_points = 5000;             // points per request
+  int flush_interval_ms = 1000;        // a partial batch is sent after this long
+  int max_buffered_points = 100000;    // beyond this, new points are dropped and counted
+
+  bool operator==(const InfluxConfig&) const = default;
 };
 
 struct Config {
@@ -186,6 +340,12 @@ struct Config {
   BacktestConfig backtest;
   LoggingConfig logging;
   KrakenConfig kraken;
+  MarketDataConfig market_data;
+  HistoryConfig history;
+  ModelsConfig models;
+  MonitoringConfig monitoring;
+  DatabaseConfig database;
+  InfluxConfig influxdb;
 
   const PairConfig* find_pair(std::string_view symbol) const;
 

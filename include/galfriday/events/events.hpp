@@ -226,6 +226,10 @@ struct ClosePositionCommand {
   friend bool operator==(const ClosePositionCommand&, const ClosePositionCommand&) = default;
 };
 
+// RUNNING / HALTED / STOPPING, published by the HaltCoordinator (module monitoring). On HALTED
+// the risk manager rejects new signals and every execution handler refuses new entries and
+// cancels its open entry orders (protective stop-loss/take-profit orders stay); positions are
+// closed through ClosePositionCommand when halt_action is kClosePositions.
 struct SystemStateEvent {
   EventMeta meta;
   SystemState state = SystemState::kRunning;
@@ -252,6 +256,38 @@ struct SystemErrorEvent {
   friend bool operator==(const SystemErrorEvent&, const SystemErrorEvent&) = default;
 };
 
+// Something MonitoringService counts toward a halt condition, reported by the component that
+// saw it (often from an I/O thread, through PubSubManager::post).
+enum class HealthSignal {
+  kApiError,               // an exchange API call failed (error reply, transport failure)
+  kBalanceQueryFailed,     // a balance query failed
+  kBalanceQuerySucceeded,  // a balance query answered (ends a run of failures)
+  kChecksumFailure,        // an order book failed its checksum (instrument set)
+  kPersistencePressure,    // the database write queue's fill ratio (value, 0..1)
+};
+
+struct HealthSignalEvent {
+  EventMeta meta;
+  HealthSignal signal = HealthSignal::kApiError;
+  std::string source;  // "kraken_rest", "feed", "async_writer"
+  std::optional<InstrumentId> instrument;
+  double value = 0.0;  // kPersistencePressure: queue fill ratio; otherwise 0
+  std::string detail;
+  friend bool operator==(const HealthSignalEvent&, const HealthSignalEvent&) = default;
+};
+
+// An operator's command (console, `galfriday ctl`, dashboard), executed on the engine thread by
+// the CLI service. request_id pairs it with the requester waiting for the reply; 0 when nobody
+// waits (and for commands read back from the event log).
+struct OperatorCommandEvent {
+  EventMeta meta;
+  uint64_t request_id = 0;
+  std::string command;  // "status", "halt", ...
+  std::vector<std::string> args;
+  std::string requested_by;  // "console", "ctl", "dashboard"
+  friend bool operator==(const OperatorCommandEvent&, const OperatorCommandEvent&) = default;
+};
+
 struct LogEvent {
   EventMeta meta;
   LogSeverity severity = LogSeverity::kInfo;
@@ -261,11 +297,11 @@ struct LogEvent {
 };
 
 // The closed set of events the bus carries. Order matters only for serialisation names.
-using Event =
-    std::variant<MarketDataL2Event, MarketDataTradeEvent, MarketDataOHLCVEvent, FeatureEvent,
-                 PredictionEvent, TradeSignalProposedEvent, TradeSignalApprovedEvent,
-                 TradeSignalRejectedEvent, ExecutionReportEvent, ClosePositionCommand,
-                 SystemStateEvent, PotentialHaltTriggerEvent, SystemErrorEvent, LogEvent>;
+using Event = std::variant<MarketDataL2Event, MarketDataTradeEvent, MarketDataOHLCVEvent,
+                           FeatureEvent, PredictionEvent, TradeSignalProposedEvent,
+                           TradeSignalApprovedEvent, TradeSignalRejectedEvent, ExecutionReportEvent,
+                           ClosePositionCommand, SystemStateEvent, PotentialHaltTriggerEvent,
+                           SystemErrorEvent, LogEvent, HealthSignalEvent, OperatorCommandEvent>;
 
 inline constexpr size_t kEventTypeCount = std::variant_size_v<Event>;
 
@@ -295,5 +331,6 @@ std::string_view to_string(SystemState state);
 std::string_view to_string(HaltAction action);
 std::string_view to_string(LogSeverity severity);
 std::string_view to_string(RejectReason reason);
+std::string_view to_string(HealthSignal signal);
 
 }  // namespace galfriday

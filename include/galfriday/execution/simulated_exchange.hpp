@@ -91,6 +91,7 @@ class SimulatedExchange {
   std::map<InstrumentId, Quantity> held_;
   std::map<InstrumentId, Protection> protection_;
   Timestamp now_{};
+  bool halted_ = false;  // not RUNNING: approved entries are rejected
   uint64_t next_order_ = 1;
   uint64_t next_trade_ = 1;
 };

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "galfriday/events/events.hpp"
+
 namespace galfriday::features {
 
 struct BarInput {
@@ -78,11 +80,22 @@ class WilderAverage {
   double value_ = 0.0;
 };
 
-// One indicator for one pair: its own state, and values in the order of its names.
+// What an indicator is computed over. Bar indicators update on closed bars; trade and book
+// indicators update on every trade / L2 book event and ignore bars.
+enum class IndicatorSource { kBars, kTrades, kBook };
+
+// One indicator for one pair: its own state, and values in the order of its names. An
+// indicator overrides the update of its source; the others do nothing.
 class Indicator {
  public:
   virtual ~Indicator() = default;
-  virtual void update(const BarInput& bar) = 0;
+  virtual void update(const BarInput& /*bar*/) {}
+  virtual void on_trade(const MarketDataTradeEvent& /*trade*/) {}
+  virtual void on_book(const MarketDataL2Event& /*book*/) {}
+  // Moves a time-windowed indicator's clock forward to `now` (what fell out of the window is
+  // dropped); called before ready() and append_values() at a bar close or a book update. A
+  // `now` earlier than one already seen is ignored (the window never moves backwards).
+  virtual void advance_to(Timestamp /*now*/) {}
   virtual bool ready() const = 0;
   virtual void append_values(std::vector<double>& out) const = 0;
 };
@@ -95,6 +108,7 @@ struct IndicatorSpec {
   std::unique_ptr<Indicator> (*make)(const std::vector<int>& params, double real_param) = nullptr;
   std::vector<int> params;
   double real_param = 0.0;
+  IndicatorSource source = IndicatorSource::kBars;
 };
 
 // sma_<fast>, sma_<slow>, ma_spread_<fast>_<slow> = sma_fast / sma_slow − 1.
@@ -117,5 +131,20 @@ IndicatorSpec volatility(int window);
 // vwap_dev_<n> = close / VWAP − 1, VWAP over n bars of typical price (h+l+c)/3 × volume
 // (close itself when the window traded nothing).
 IndicatorSpec vwap(int window);
+
+// Over the trades of the last `window_seconds` (trade times in (now − window, now]):
+// trade_vwap_<w>s = Σ price·qty / Σ qty (the last trade's price when the window is empty),
+// trade_net_volume_<w>s = buy-aggressor volume − sell-aggressor volume (base units),
+// trade_count_<w>s = number of trades. Sums are kept exactly in integers (fixed-point raw
+// values), so adding and dropping trades never drifts. Ready once `window_seconds` have passed
+// since the pair's first trade. Amortised O(1) per trade: each trade enters and leaves once.
+IndicatorSpec trade_flow(int window_seconds);
+// Over the latest L2 book event: book_mid = (bid + ask) / 2, book_spread = ask − bid,
+// book_spread_rel = spread / mid, book_microprice = (bid·ask_qty + ask·bid_qty) /
+// (bid_qty + ask_qty) on the best levels, book_imbalance_<n> = (B − A) / (B + A) and
+// book_bid_depth_<n> = B, book_ask_depth_<n> = A, the base quantity on the top n levels of each
+// side (fewer when the book holds fewer). Ready after the first event with both sides; an event
+// with an empty side yields non-finite values (the engine then publishes nothing). O(n).
+IndicatorSpec book(int levels);
 
 }  // namespace galfriday::features

@@ -24,6 +24,10 @@ struct SampleDataOptions {
 
 // Writes a Kraken-format OHLCVT CSV for `spec` starting at `start_price`. The file is written to
 // a temporary name and renamed, so a failure never leaves a half-written file.
+// A start price for generated data (sample files, the Kraken simulator): near January 2024 levels
+// for BTC, ETH and SOL so the sample looks familiar; 100 quote units for other bases.
+Price sample_start_price(const InstrumentSpec& spec);
+
 Status write_sample_ohlcvt(const std::filesystem::path& file, const InstrumentSpec& spec,
                            Price start_price, const SampleDataOptions& options);
 

@@ -8,8 +8,18 @@
 // again with a savepoint around each command: the failing command is reported, the rest commit.
 //
 // Guarantees and policy:
-//   - Acknowledged means enqueue() returned OK. Every acknowledged command ends either
-//     committed or reported (failed counter + on_error); none is dropped silently.
+//   - Accepted means enqueue() returned OK. Every accepted command ends either committed or
+//     reported (failed counter + on_error); none is dropped silently.
+//   - Durable acknowledgement: accepted commands are numbered 1, 2, 3, ... in enqueue order
+//     (the ticket; enqueue(command, &ticket) returns it). After a batch's COMMIT returns OK,
+//     on_commit(through) fires with the ticket of the batch's last command, and
+//     committed_through() rises to it: every command with a ticket <= through is then in the
+//     database (or was reported to on_error). Before that, a command is only queued: a crash of
+//     the process loses it; a lost database does not (the batch is retried).
+//   - A COMMIT whose answer is lost with the connection is "in doubt": it may have committed.
+//     The batch is retried, so commands must be idempotent to be safe there (fills are: keyed
+//     by exchange trade id with ON CONFLICT DO NOTHING); a non-idempotent one (an event log
+//     append) may then be reported kAlreadyExists although its row is stored.
 //   - Commands run and commit in enqueue order.
 //   - Back-pressure: a full queue REJECTS the new command with kResourceExhausted instead of
 //     blocking the engine or dropping quietly. The rejection is counted (stats().rejected) and
@@ -89,6 +99,9 @@ struct AsyncWriterOptions {
   std::chrono::milliseconds retry_backoff_max{200};
   // Writer thread. Must not call into the writer.
   std::function<void(const WriteFailure&)> on_error;
+  // Writer thread, after each committed batch: the highest ticket now durable. Must not call
+  // into the writer.
+  std::function<void(uint64_t committed_through)> on_commit;
   // Enqueuing thread. Must not call enqueue().
   std::function<void(const PressureReport&)> on_pressure;
 };
@@ -104,6 +117,8 @@ class AsyncWriter {
   // Any thread; never waits on the database. kResourceExhausted when the queue is full,
   // kFailedPrecondition after stop().
   Status enqueue(WriteCommand command);
+  // The same; on OK, *ticket is the command's number (see "Durable acknowledgement").
+  Status enqueue(WriteCommand command, uint64_t* ticket);
   Status enqueue(std::string_view purpose, std::function<Status(Database&)> apply) {
     return enqueue(WriteCommand{purpose, std::move(apply)});
   }
@@ -118,11 +133,14 @@ class AsyncWriter {
   // Queue fill ratio, 0..1.
   double pressure() const;
   WriterStats stats() const;
+  // Every command with a ticket <= this is committed or reported.
+  uint64_t committed_through() const { return committed_through_.load(std::memory_order_acquire); }
 
  private:
   void run();
   std::vector<WriteCommand> take_batch(std::unique_lock<std::mutex>& lock);
-  void write_batch(std::vector<WriteCommand>& batch);
+  // True when the batch's transaction committed (possibly with some commands reported).
+  bool write_batch(std::vector<WriteCommand>& batch);
   void report(std::string_view purpose, const Status& status);
 
   std::unique_ptr<Database> db_;
@@ -149,6 +167,7 @@ class AsyncWriter {
   std::atomic<uint64_t> failed_{0};
   std::atomic<uint64_t> retries_{0};
   std::atomic<uint64_t> batches_{0};
+  std::atomic<uint64_t> committed_through_{0};
 
   std::thread thread_;
 };
