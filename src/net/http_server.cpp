@@ -451,6 +451,10 @@ void HttpServer::stop() {
     impl->ioc->stop();
   });
   if (impl->thread.joinable()) impl->thread.join();
+  // Sessions share ownership of the io_context, and the io_context's pending handlers own the
+  // sessions: run the handlers the aborts completed so that cycle is released.
+  impl->ioc->restart();
+  impl->ioc->poll();
 }
 
 std::vector<std::shared_ptr<WebSocketSession>> HttpServer::websocket_sessions() const {
