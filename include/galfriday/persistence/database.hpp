@@ -1,11 +1,11 @@
 #pragma once
 // Database: the backend-neutral connection interface that repositories and migrations use.
-// SQLite (embedded, the default) implements it now; PostgreSQL comes later behind the same
-// interface.
+// Two backends implement it: SQLite (embedded, the default; sqlite_store.hpp) and PostgreSQL
+// (postgres_store.hpp); open_database.hpp picks one from the config.
 //
 // SQL is written once with '?' placeholders; every value is bound, never spliced into the
 // text. A backend translates the placeholders to its own form (SQLite uses '?' as is,
-// PostgreSQL will use $1, $2, ... via translate_placeholders()).
+// PostgreSQL rewrites them to $1, $2, ... with number_placeholders()).
 //
 // Errors are values: every failure of the driver becomes a Status whose message starts with
 // the statement's purpose ("insert fill: UNIQUE constraint failed: ..."). Codes:

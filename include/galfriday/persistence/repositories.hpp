@@ -12,8 +12,8 @@
 // A row that cannot be read back (a required column NULL, a malformed decimal, an unknown enum
 // text) is kDataLoss naming the table, key and column.
 //
-// Model registry, experiments, retraining and drift tables belong to the model-lifecycle issue
-// and are not here yet.
+// The model registry, experiment, retraining-job and drift-event tables (migration 004) are
+// read and written by the models module (include/galfriday/models/model_store.hpp).
 
 #include <cstdint>
 #include <limits>
