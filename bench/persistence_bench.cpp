@@ -130,17 +130,16 @@ ExecutionReportEvent report(uint64_t sequence) {
   return e;
 }
 
-// Fills per second, enqueue to commit.
-void BM_WriterFillInserts(benchmark::State& state) {
+// Fills per second, enqueue to commit, with `make_command(n)` building the n-th command.
+template <typename MakeCommand>
+void writer_fill_inserts(benchmark::State& state, MakeCommand make_command) {
   BenchDatabase bench(backend_arg(state));
   if (!bench.ok()) return state.SkipWithError(bench.skip_reason());
   AsyncWriter writer(bench.open());
   int64_t next = 0;
   for (auto _ : state) {
     for (int64_t i = 0; i < kBatch; ++i) {
-      Status queued = writer.enqueue("insert fill", [record = fill(next++)](Database& db) {
-        return SqlFillRepository(db).insert(record).status();
-      });
+      Status queued = writer.enqueue(make_command(next++));
       if (!queued.is_ok()) return state.SkipWithError(queued.to_string().c_str());
     }
     writer.flush();
@@ -151,7 +150,28 @@ void BM_WriterFillInserts(benchmark::State& state) {
   state.counters["per_batch"] = static_cast<double>(stats.committed) /
                                 static_cast<double>(std::max<uint64_t>(stats.batches, 1));
 }
+
+// insert_fill_command: the writer joins the rows into multi-row inserts.
+void BM_WriterFillInserts(benchmark::State& state) {
+  writer_fill_inserts(state, [](int64_t n) { return insert_fill_command(fill(n)); });
+}
 BENCHMARK(BM_WriterFillInserts)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// For comparison: the same fills as opaque commands, one INSERT statement per fill (still one
+// transaction per batch).
+void BM_WriterFillInsertsOneStatementEach(benchmark::State& state) {
+  writer_fill_inserts(state, [](int64_t n) {
+    return WriteCommand{"insert fill", [record = fill(n)](Database& db) {
+                          return SqlFillRepository(db).insert(record).status();
+                        }};
+  });
+}
+BENCHMARK(BM_WriterFillInsertsOneStatementEach)
     ->Arg(0)
     ->Arg(1)
     ->Arg(2)
@@ -167,10 +187,7 @@ void BM_WriterEventLogInserts(benchmark::State& state) {
   uint64_t sequence = 1;
   for (auto _ : state) {
     for (int64_t i = 0; i < kBatch; ++i) {
-      Status queued = writer.enqueue("append event to log",
-                                     [run_id, event = Event(report(sequence++))](Database& db) {
-                                       return SqlEventLogRepository(db).append(*run_id, event);
-                                     });
+      Status queued = writer.enqueue(append_event_command(run_id, report(sequence++)));
       if (!queued.is_ok()) return state.SkipWithError(queued.to_string().c_str());
     }
     writer.flush();
@@ -243,9 +260,7 @@ void BM_EnqueueFillCommand(benchmark::State& state) {
     for (int64_t i = 0; i < kCommands; ++i) {
       FillRecord copy = record;
       copy.trade_id = TradeId("T" + std::to_string(next++));
-      Status queued = writer.enqueue("insert fill", [copy = std::move(copy)](Database& db) {
-        return SqlFillRepository(db).insert(copy).status();
-      });
+      Status queued = writer.enqueue(insert_fill_command(std::move(copy)));
       benchmark::DoNotOptimize(queued);
     }
     state.PauseTiming();
@@ -269,6 +284,39 @@ void BM_EventToJson(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
 }
 BENCHMARK(BM_EventToJson);
+
+// Historical market trades per second through SqlTradeRepository::insert (what `history fetch
+// --source trades` does with each page): 10,000 trades per call, one transaction, multi-row
+// statements.
+void BM_MarketTradeInserts(benchmark::State& state) {
+  BenchDatabase bench(backend_arg(state));
+  if (!bench.ok()) return state.SkipWithError(bench.skip_reason());
+  auto db = bench.open();
+  SqlTradeRepository trades(*db);
+  int64_t next = 0;
+  std::vector<MarketTradeRecord> page;
+  for (auto _ : state) {
+    state.PauseTiming();
+    page.clear();
+    for (int64_t i = 0; i < kBatch; ++i, ++next) {
+      page.push_back({InstrumentId("BTC/USD"), next, Price::from_raw(375001 + next % 100, 1),
+                      Quantity::from_raw(50000000 + next % 1000, 8),
+                      next % 2 == 0 ? Side::kBuy : Side::kSell,
+                      next % 3 == 0 ? OrderType::kLimit : OrderType::kMarket,
+                      timestamp_from_nanos(1700000000000000000 + next * 1000)});
+    }
+    state.ResumeTiming();
+    auto stored = trades.insert(page);
+    if (!stored || *stored != kBatch) return state.SkipWithError("trades not stored");
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+BENCHMARK(BM_MarketTradeInserts)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // For comparison: one fill per transaction on the calling thread, no writer, no batching.
 void BM_SyncFillInsertPerTransaction(benchmark::State& state) {

@@ -1,17 +1,21 @@
-// Model inference: one XGBoost prediction (latency percentiles), the synchronous service path
-// through the bus, and predictions/s through the asynchronous worker pool.
-// The model: 200 trees of depth 6 on 30 features (binary:logistic), trained here once.
+// Model inference: one XGBoost prediction (latency percentiles) through the native tree
+// evaluator (what XGBoostModel::predict serves) and through the XGBoost C API (the reference),
+// the synchronous service path through the bus, and predictions/s through the asynchronous
+// worker pool. The model: 200 trees of depth 6 on 30 features (binary:logistic), trained here
+// once; the raw evaluator is also measured on a 100-tree depth-6 model.
 
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
 #include "galfriday/bus/pubsub.hpp"
 #include "galfriday/prediction/prediction_service.hpp"
+#include "galfriday/prediction/tree_ensemble.hpp"
 #include "galfriday/prediction/xgboost_model.hpp"
 #include "galfriday/prediction/xgboost_training.hpp"
 
@@ -96,8 +100,9 @@ double percentile(std::vector<double>& samples, double q) {
   return samples[index];
 }
 
-// One row through XGBoostModel::predict (input checks + XGBoosterPredictFromDense).
-void BM_XGBoostPredictOne(benchmark::State& state) {
+// Latency percentiles of `predict` on the fixture's rows, one call per iteration.
+template <typename Predict>
+void measure_one_row(benchmark::State& state, Predict&& predict) {
   const Fixture& f = fixture();
   std::vector<std::vector<double>> rows;
   for (size_t i = 0; i < kInputRows; ++i) rows.push_back(row_at(f, i));
@@ -106,7 +111,7 @@ void BM_XGBoostPredictOne(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
-    auto p = f.model->predict(rows[i++ % kInputRows]);
+    auto p = predict(rows[i++ % kInputRows]);
     const auto end = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(p);
     latencies_us.push_back(std::chrono::duration<double, std::micro>(end - start).count());
@@ -116,7 +121,61 @@ void BM_XGBoostPredictOne(benchmark::State& state) {
   state.counters["train_s"] = f.training_seconds;
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_XGBoostPredictOne)->Iterations(50000);
+
+// One row through XGBoostModel::predict: input checks + the native tree evaluator.
+void BM_XGBoostPredictOne(benchmark::State& state) {
+  if (!fixture().model->native_evaluation()) {
+    state.SkipWithError(fixture().model->native_fallback_reason().c_str());
+    return;
+  }
+  measure_one_row(state, [](const std::vector<double>& row) { return fixture().model->predict(row); });
+}
+BENCHMARK(BM_XGBoostPredictOne)->Iterations(200000);
+
+// The same rows through the XGBoost C API (XGBoosterPredictFromDense): the reference path.
+void BM_XGBoostPredictOneCApi(benchmark::State& state) {
+  measure_one_row(state, [](const std::vector<double>& row) {
+    return fixture().model->predict_with_xgboost(row);
+  });
+}
+BENCHMARK(BM_XGBoostPredictOneCApi)->Iterations(50000);
+
+// The bare evaluator (no input checks) on 100 trees of depth 6 built from the booster's JSON:
+// the cost of the tree walk itself, per row.
+void BM_TreeEnsembleRow(benchmark::State& state) {
+  const Fixture& f = fixture();
+  static const TreeEnsemble* const hundred = [] {
+    Dataset data;
+    data.feature_names = feature_names();
+    data.values = random_rows(kTrainingRows, 1);
+    for (size_t r = 0; r < kTrainingRows; ++r) {
+      const double* x = &data.values[r * kFeatures];
+      data.labels.push_back(x[0] + 0.5 * x[1] * x[2] - 0.3 * x[3] > 0.0 ? 1.0 : 0.0);
+    }
+    TrainingParams params;
+    params.rounds = 100;
+    params.max_depth = kDepth;
+    auto trained = train_xgboost(data, params);
+    if (!trained) std::abort();
+    auto json = trained->serialize("json");
+    if (!json) std::abort();
+    auto ensemble = TreeEnsemble::from_xgboost_json(*json, "bench_100x6");
+    if (!ensemble) std::abort();
+    return new TreeEnsemble(std::move(*ensemble));
+  }();
+  const TreeEnsemble& ensemble = *hundred;
+  size_t i = 0;
+  for (auto _ : state) {
+    const auto row = std::span<const double>(f.inputs).subspan((i++ % kInputRows) * kFeatures,
+                                                               kFeatures);
+    auto p = ensemble.predict(row);
+    benchmark::DoNotOptimize(p);
+  }
+  state.counters["trees"] = static_cast<double>(ensemble.tree_count());
+  state.counters["nodes"] = static_cast<double>(ensemble.node_count());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TreeEnsembleRow);
 
 // 1024 rows in one call, for comparison: the per-call overhead amortised.
 void BM_XGBoostPredictBatch(benchmark::State& state) {

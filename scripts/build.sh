@@ -7,5 +7,7 @@ shift || true
 jobs=$(nproc 2>/dev/null || echo 2)
 # ccache keeps rebuilds (and CI re-runs on the same machine) fast.
 export CCACHE_DIR=${CCACHE_DIR:-$PWD/.ccache}
+# Sources compiled with a precompiled header (GF_PCH) are cached only with this sloppiness.
+export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros}
 cmake -S . -B "$build_dir" -G Ninja "$@" >/dev/null
 cmake --build "$build_dir" -j "$jobs"

@@ -5,7 +5,9 @@
 #include "galfriday/app/pipeline.hpp"
 #include "galfriday/backtest/bar_replay.hpp"
 #include "galfriday/backtest/html_report.hpp"
+#include "galfriday/backtest/recording_replay.hpp"
 #include "galfriday/core/scheduler.hpp"
+#include "galfriday/feed/market_data_feed.hpp"
 
 namespace galfriday::app {
 
@@ -69,6 +71,24 @@ Result<backtest::BarReplay> open_replay(const InstrumentRegistry& instruments,
   return backtest::BarReplay::open(std::move(readers));
 }
 
+// The summary and final state of a finished run.
+void finish_outcome(const Pipeline& pipeline, const PubSubManager& bus, int64_t bars,
+                    BacktestOutcome& outcome) {
+  const auto& portfolio = pipeline.portfolio();
+  outcome.final_state = portfolio.state();
+  outcome.trades = portfolio.closed_trades();
+  outcome.summary = backtest::summarize(outcome.equity_curve, outcome.final_state, outcome.trades);
+  outcome.summary.bars = bars;
+  outcome.summary.signals_proposed = pipeline.strategy().proposals();
+  outcome.summary.signals_approved = pipeline.risk().approved();
+  outcome.summary.signals_rejected = pipeline.risk().rejected();
+  for (const auto& [reason, count] : pipeline.risk().rejections_by_reason()) {
+    outcome.summary.rejections_by_reason[std::string(to_string(reason))] = count;
+  }
+  outcome.events_dispatched = bus.dispatched();
+  outcome.handler_failures = bus.handler_failures();
+}
+
 // The replay loop shared by the streaming and the in-memory runs. `next` yields bars in replay
 // order, nullopt at the end.
 template <typename NextBar>
@@ -111,19 +131,59 @@ Result<BacktestOutcome> replay_through_pipeline(const config::Config& config,
                                                : std::string("the data files hold no bars"));
   }
 
-  const auto& portfolio = (*pipeline)->portfolio();
-  outcome.final_state = portfolio.state();
-  outcome.trades = portfolio.closed_trades();
-  outcome.summary = backtest::summarize(outcome.equity_curve, outcome.final_state, outcome.trades);
-  outcome.summary.bars = bars;
-  outcome.summary.signals_proposed = (*pipeline)->strategy().proposals();
-  outcome.summary.signals_approved = (*pipeline)->risk().approved();
-  outcome.summary.signals_rejected = (*pipeline)->risk().rejected();
-  for (const auto& [reason, count] : (*pipeline)->risk().rejections_by_reason()) {
-    outcome.summary.rejections_by_reason[std::string(to_string(reason))] = count;
+  finish_outcome(**pipeline, bus, bars, outcome);
+  return outcome;
+}
+
+// Replays a recording's events through a fresh pipeline (run_replay_backtest).
+Result<BacktestOutcome> replay_recording_through_pipeline(const config::Config& config,
+                                                          const InstrumentRegistry& instruments,
+                                                          backtest::RecordingReplay& replay,
+                                                          const std::string& source,
+                                                          const BusObserver& observe) {
+  SimulatedClock clock;
+  Scheduler scheduler(clock);
+  PubSubManager bus(clock);
+  if (observe) observe(bus);
+  auto pipeline = Pipeline::create(config, instruments, clock, bus);
+  if (!pipeline) return pipeline.status();
+
+  BacktestOutcome outcome;
+  int64_t bars = 0;
+  while (true) {
+    auto next = replay.next();
+    if (!next) return next.status();
+    if (!*next) break;
+    scheduler.advance_to(clock, (*next)->received);
+    const auto* bar = std::get_if<MarketDataOHLCVEvent>(&(*next)->event);
+    const std::optional<Timestamp> close_time =
+        bar ? std::optional<Timestamp>(bar->meta.ts_event) : std::nullopt;
+    bus.publish(std::move((*next)->event));
+    bus.run_until_idle();
+    if (!close_time) continue;
+    ++bars;
+    const auto& portfolio = (*pipeline)->portfolio();
+    backtest::EquityPoint point{*close_time, portfolio.equity(), portfolio.total_exposure()};
+    // Bars of several pairs closing at one time (found at slightly different frames) make one
+    // point; a pair's bar noticed after another pair's later bar joins the latest point, so the
+    // curve's times never go back.
+    if (!outcome.equity_curve.empty() && outcome.equity_curve.back().time >= *close_time) {
+      point.time = outcome.equity_curve.back().time;
+      outcome.equity_curve.back() = point;
+    } else {
+      outcome.equity_curve.push_back(point);
+    }
   }
-  outcome.events_dispatched = bus.dispatched();
-  outcome.handler_failures = bus.handler_failures();
+  if (bars == 0) {
+    const feed::FeedCounters counters = replay.counters();
+    return invalid_argument("the recording " + source + " holds no closed bar of a configured pair (" +
+                            std::to_string(counters.frames) + " frames, " +
+                            std::to_string(counters.ohlc_messages) +
+                            " ohlc messages, market_data.ohlc_interval_minutes " +
+                            std::to_string(config.market_data.ohlc_interval_minutes) +
+                            "): nothing to score");
+  }
+  finish_outcome(**pipeline, bus, bars, outcome);
   return outcome;
 }
 
@@ -138,6 +198,19 @@ Result<BacktestOutcome> run_backtest(const config::Config& config,
   if (!replay) return replay.status();
   return replay_through_pipeline(
       config, *instruments, [&] { return replay->next(); }, ScoreWindow{}, observe);
+}
+
+Result<BacktestOutcome> run_replay_backtest(const config::Config& config,
+                                            const std::filesystem::path& recording,
+                                            const BusObserver& observe) {
+  auto instruments = build_instruments(config);
+  if (!instruments) return instruments.status();
+  const feed::DataIngestorOptions options =
+      feed::market_data_feed_options(config, instruments->all()).ingestor;
+  auto replay = backtest::RecordingReplay::open(recording, options);
+  if (!replay) return replay.status();
+  return replay_recording_through_pipeline(config, *instruments, *replay, recording.string(),
+                                           observe);
 }
 
 Result<std::vector<MarketDataOHLCVEvent>> load_bars(const config::Config& config,

@@ -45,6 +45,7 @@ struct Context {
   std::unique_ptr<persistence::Database> db;
   std::unique_ptr<persistence::BarRepository> bars;
   std::unique_ptr<history::SqlBarCatalog> catalog;
+  std::unique_ptr<persistence::TradeRepository> trades;  // raw trades of `fetch --source trades`
 };
 
 Result<Context> open_context(const std::string& config_path, const Clock& clock) {
@@ -70,6 +71,7 @@ Result<Context> open_context(const std::string& config_path, const Clock& clock)
   GF_RETURN_IF_ERROR(persistence::migrate(*context.db, clock).with_context(target->description));
   context.bars = std::make_unique<persistence::SqlBarRepository>(*context.db);
   context.catalog = std::make_unique<history::SqlBarCatalog>(*context.db);
+  context.trades = std::make_unique<persistence::SqlTradeRepository>(*context.db);
   return context;
 }
 
@@ -121,6 +123,7 @@ Result<Service> make_service(Context& context, const Clock& clock) {
   out.service = std::make_unique<history::HistoricalDataService>(
       *out.client, *context.bars, *context.catalog, clock,
       [](Duration pause) { std::this_thread::sleep_for(pause); }, options);
+  out.service->store_trades_in(context.trades.get());
   return out;
 }
 
@@ -165,7 +168,10 @@ int run_fetch(const HistoryOptionsCli& options) {
             << " bar(s) stored";
   print_range(report->first_bar_start, report->last_bar_start);
   std::cout << "\n";
-  if (source == "trades") std::cout << "next since: " << report->next_since << "\n";
+  if (source == "trades") {
+    std::cout << report->trades_stored << " new trade(s) stored\n";
+    std::cout << "next since: " << report->next_since << "\n";
+  }
   return kExitOk;
 }
 
@@ -231,6 +237,13 @@ int run_list(const HistoryOptionsCli& options) {
     }
     if (series.gaps.size() > kGapsShown)
       std::cout << "  ... " << series.gaps.size() - kGapsShown << " more gap(s)\n";
+  }
+  auto trades = context->trades->summary();
+  if (!trades) return fail(trades.status());
+  for (const auto& t : *trades) {
+    std::cout << t.instrument.str() << " trades: " << t.count << " trade(s) "
+              << format_iso8601(t.first) << " .. " << format_iso8601(t.last) << " (ids "
+              << t.first_trade_id << " .. " << t.last_trade_id << ")\n";
   }
   return kExitOk;
 }

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "galfriday/app/pipeline.hpp"
 #include "galfriday/config/config.hpp"
@@ -62,6 +63,8 @@ struct SimCli {
   uint64_t malformed_every = 0;
   uint64_t stall_every = 0;
   int stall_ms = 0;
+  bool private_api = false;
+  std::vector<std::string> balances{"ZUSD=10000"};
 };
 
 int run_kraken_sim(const SimCli& cli) {
@@ -82,6 +85,25 @@ int run_kraken_sim(const SimCli& cli) {
   options.faults.malformed_every_steps = cli.malformed_every;
   options.faults.stall_every_steps = cli.stall_every;
   options.faults.stall = std::chrono::milliseconds(cli.stall_ms);
+  LiveClock clock;
+  if (cli.private_api) {
+    // The same key and secret the bot reads (environment or kraken.credentials_file), so no
+    // secret is ever on a command line.
+    auto secrets = config::load_secrets(config->kraken);
+    if (!secrets) return fail(secrets.status().with_context("kraken-sim --private"));
+    kraken_sim::PrivateApiOptions api;
+    api.api_key = secrets->api_key;
+    api.api_secret = secrets->api_secret;
+    api.clock = &clock;
+    for (const std::string& entry : cli.balances) {
+      const size_t eq = entry.find('=');
+      if (eq == std::string::npos) {
+        return fail(invalid_argument("--balance '" + entry + "': expected ASSET=AMOUNT"));
+      }
+      api.balances[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
+    options.private_api = std::move(api);
+  }
 
   const sigset_t signals = block_stop_signals();
   auto sim = kraken_sim::KrakenSimulator::start(std::move(options));
@@ -89,6 +111,7 @@ int run_kraken_sim(const SimCli& cli) {
   // Scripts and tests read these two lines to find the OS-chosen port.
   std::cout << "kraken-sim websocket " << (*sim)->ws_url() << "\n"
             << "kraken-sim rest " << (*sim)->rest_url() << std::endl;
+  if (cli.private_api) std::cout << "kraken-sim ws-auth " << (*sim)->ws_auth_url() << std::endl;
   wait_for_stop(signals, cli.duration_seconds, [] {});
   const kraken_sim::SimulatorStats stats = (*sim)->stats();
   (*sim)->stop();
@@ -165,6 +188,13 @@ std::vector<CliCommand> register_market_commands(CLI::App& cli) {
   sim->add_option("--malformed-every", sim_cli->malformed_every,
                   "send a malformed frame every N steps");
   sim->add_option("--stall-every", sim_cli->stall_every, "stall the feed every N steps");
+  sim->add_flag("--private", sim_cli->private_api,
+                "serve the private REST API and ws-auth for the key in KRAKEN_API_KEY/"
+                "KRAKEN_API_SECRET or kraken.credentials_file");
+  sim->add_option("--balance", sim_cli->balances,
+                  "starting balance of the private account, ASSET=AMOUNT (REST asset code, "
+                  "repeatable)")
+      ->capture_default_str();
   sim->add_option("--stall-ms", sim_cli->stall_ms, "length of each stall")
       ->check(CLI::Range(0, 600000));
 

@@ -13,6 +13,7 @@
 #include "cli_history.hpp"
 #include "cli_market.hpp"
 #include "cli_model.hpp"
+#include "cli_run.hpp"
 #include "cli_sweep.hpp"
 #include "galfriday/app/backtest_runner.hpp"
 #include "galfriday/app/pipeline.hpp"
@@ -74,17 +75,32 @@ int run_data_generate(const std::string& config_path, const std::string& out_dir
   return kExitOk;
 }
 
+// `replay` (a `galfriday record` file) replaces the bar files when given.
 int run_backtest_command(const std::string& config_path, const std::vector<std::string>& data,
-                         const std::string& report_dir, int interval_minutes) {
+                         const std::string& replay, const std::string& report_dir,
+                         int interval_minutes) {
+  if (data.empty() == replay.empty()) {
+    return fail(invalid_argument("backtest: give bar files (--data) or a recording (--replay)"));
+  }
   auto config = load_config_or_report(config_path);
   if (!config) return kExitBadInput;
-  auto inputs = app::resolve_data_arguments(*config, data, std::chrono::minutes(interval_minutes));
-  if (!inputs) return fail(inputs.status());
+  std::vector<app::BacktestInput> inputs;
+  if (replay.empty()) {
+    auto resolved =
+        app::resolve_data_arguments(*config, data, std::chrono::minutes(interval_minutes));
+    if (!resolved) return fail(resolved.status());
+    inputs = std::move(*resolved);
+  }
   auto logger = logging::LoggerService::create(config->logging, config->data_dir);
   if (!logger) return fail(logger.status());
-  spdlog::info("backtest: {} data file(s), config {}", inputs->size(), config_path);
-  auto outcome =
-      app::run_backtest(*config, *inputs, [&](PubSubManager& bus) { (*logger)->attach(bus); });
+  const app::BusObserver observe = [&](PubSubManager& bus) { (*logger)->attach(bus); };
+  if (replay.empty()) {
+    spdlog::info("backtest: {} data file(s), config {}", inputs.size(), config_path);
+  } else {
+    spdlog::info("backtest: replay of recording {}, config {}", replay, config_path);
+  }
+  auto outcome = replay.empty() ? app::run_backtest(*config, inputs, observe)
+                                : app::run_replay_backtest(*config, replay, observe);
   if (!outcome) {
     spdlog::error("backtest failed: {}", outcome.status().to_string());
     return fail(outcome.status());
@@ -115,9 +131,10 @@ int run_db_command(const std::string& config_path, bool apply) {
   auto target = persistence::resolve_database(config->database, config->data_dir,
                                               std::getenv(persistence::kDatabaseUrlEnv));
   if (!target) return fail(target.status());
-  const std::string path = target->description;  // never the password
   auto db = persistence::open_database(*target);
   if (!db) return fail(db.status());  // names the file or the redacted URL
+  // Never the password; after open_database, so a configured SQLite fallback shows.
+  const std::string path = target->description;
   if (apply) {
     LiveClock clock;
     const Status migrated = persistence::migrate(**db, clock);
@@ -142,13 +159,18 @@ int main(int argc, char** argv) {
       "backtest", "Replay recorded bars through the full pipeline and write a report");
   std::string config_path;
   std::vector<std::string> data;
+  std::string replay;
   std::string report_dir;
   int interval_minutes = 1;
   backtest->add_option("--config,-c", config_path, "config.yaml")->required();
+  auto* data_option = backtest->add_option(
+      "--data,-d", data,
+      "bar file(s): <ALTNAME>_<minutes>.csv in Kraken OHLCVT format, or SYMBOL=FILE");
   backtest
-      ->add_option("--data,-d", data,
-                   "bar file(s): <ALTNAME>_<minutes>.csv in Kraken OHLCVT format, or SYMBOL=FILE")
-      ->required();
+      ->add_option("--replay", replay,
+                   "a recording of Kraken's WebSocket feed (galfriday record) instead of bar "
+                   "files: books fill the orders, closed bars drive the strategy")
+      ->excludes(data_option);
   backtest->add_option("--report-dir", report_dir,
                        "where to write the report (default: backtest.report_dir)");
   backtest
@@ -192,6 +214,7 @@ int main(int argc, char** argv) {
   const auto history_commands = app::register_history_commands(cli);
   const auto model_commands = app::register_model_commands(cli);
   const auto market_commands = app::register_market_commands(cli);
+  const auto run_commands = app::register_run_commands(cli);
 
   try {
     cli.parse(argc, argv);
@@ -200,12 +223,14 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitBadInput;
   }
 
-  if (*backtest) return run_backtest_command(config_path, data, report_dir, interval_minutes);
+  if (*backtest)
+    return run_backtest_command(config_path, data, replay, report_dir, interval_minutes);
   if (*check) return run_config_check(check_path);
   if (*generate) return run_data_generate(generate_config, out_dir, days, seed);
   if (*db_migrate || *db_status) return run_db_command(db_config, db_migrate->parsed());
   for (const auto* commands :
-       {&sweep_commands, &ctl_commands, &history_commands, &model_commands, &market_commands}) {
+       {&sweep_commands, &ctl_commands, &history_commands, &model_commands, &market_commands,
+        &run_commands}) {
     for (const auto& command : *commands) {
       if (*command.command) return command.run();
     }

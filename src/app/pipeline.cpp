@@ -28,9 +28,12 @@ Result<InstrumentRegistry> build_instruments(const config::Config& config) {
 
 Result<std::unique_ptr<Pipeline>> Pipeline::create(const config::Config& config,
                                                    const InstrumentRegistry& instruments,
-                                                   const Clock& clock, PubSubManager& bus) {
+                                                   const Clock& clock, PubSubManager& bus,
+                                                   PipelineOptions options) {
   std::unique_ptr<Pipeline> pipeline(new Pipeline());
-  pipeline->exchange_ = std::make_unique<SimulatedExchange>(config.execution, instruments);
+  if (options.simulated_exchange) {
+    pipeline->exchange_ = std::make_unique<SimulatedExchange>(config.execution, instruments);
+  }
   pipeline->prices_ = std::make_unique<MarketPriceService>(clock, kPriceStaleAfter);
   auto portfolio =
       PortfolioManager::create(config.portfolio, instruments, *pipeline->prices_, clock);
@@ -52,7 +55,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const config::Config& config,
   pipeline->risk_ = std::make_unique<RiskManager>(config.risk, config.execution, instruments,
                                                   *pipeline->prices_, *pipeline->portfolio_);
 
-  pipeline->exchange_->attach(bus);
+  if (pipeline->exchange_) pipeline->exchange_->attach(bus);
   pipeline->prices_->attach(bus);
   pipeline->portfolio_->attach(bus);
   pipeline->features_->attach(bus);

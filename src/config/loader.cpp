@@ -252,6 +252,8 @@ constexpr NumberRange kPositiveRatio{0, 1, true, false};
 constexpr NumberRange kPositiveNumber{0, kUnbounded, true, false};
 constexpr NumberRange kAnyNumber{-kUnbounded, kUnbounded, false, false};
 constexpr IntRange kPrecisionRange{0, kMaxPrecision};
+// Simulated order latency: up to a minute.
+constexpr NumberRange kLatencyMs{0, 60000, false, false};
 constexpr IntRange kAtLeastOne{1, std::numeric_limits<int64_t>::max()};
 constexpr IntRange kZeroOrMore{0, std::numeric_limits<int64_t>::max()};
 // A WebSocket frame limit below Kraken's book snapshots, or one that lets a peer make us
@@ -909,6 +911,9 @@ class Loader {
     read_number(map, "fill_liquidity_ratio", execution.fill_liquidity_ratio, kPositiveRatio);
     read_int(map, "limit_order_timeout_seconds", execution.limit_order_timeout_seconds,
              IntRange{1, 86400});
+    read_number(map, "latency_ms", execution.latency_ms, kLatencyMs);
+    read_number(map, "latency_jitter_ms", execution.latency_jitter_ms, kLatencyMs);
+    read_int(map, "latency_seed", execution.latency_seed, kZeroOrMore);
     map.warn_unknown_keys();
   }
 
@@ -999,6 +1004,7 @@ class Loader {
                 is_postgres_url_without_password);
     read_string(map, "schema", database.schema, "a schema name (letters, digits, _)",
                 is_sql_identifier);
+    read_bool(map, "fallback_to_sqlite", database.fallback_to_sqlite);
     map.warn_unknown_keys();
   }
 
@@ -1037,6 +1043,9 @@ class Loader {
     read_int(map, "rest_poll_interval_seconds", kraken.rest_poll_interval_seconds,
              IntRange{1, 3600});
     read_path(map, "nonce_file", kraken.nonce_file);
+    read_int(map, "reconcile_interval_seconds", kraken.reconcile_interval_seconds,
+             IntRange{10, 86400});
+    read_bool(map, "adopt_unknown_orders", kraken.adopt_unknown_orders);
     map.warn_unknown_keys();
   }
 

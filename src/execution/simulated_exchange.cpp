@@ -1,6 +1,7 @@
 #include "galfriday/execution/simulated_exchange.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 #include <vector>
 
@@ -8,6 +9,19 @@ namespace galfriday {
 namespace {
 // Average fill prices carry a few more decimals than the pair's prices, as Kraken's do.
 constexpr int kAveragePriceExtraDecimals = 4;
+
+// SplitMix64 (Steele, Lea, Flood 2014): a well-mixed 64-bit value from a counter, the same on
+// every platform (unlike the standard distributions), so a seeded jitter repeats exactly.
+uint64_t split_mix64(uint64_t value) {
+  value += 0x9E3779B97F4A7C15ULL;
+  value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  value = (value ^ (value >> 27)) * 0x94D049BB133111EBULL;
+  return value ^ (value >> 31);
+}
+
+Duration milliseconds_to_duration(double milliseconds) {
+  return std::chrono::nanoseconds(std::llround(milliseconds * 1e6));
+}
 }  // namespace
 
 SimulatedExchange::SimulatedExchange(const config::ExecutionConfig& config,
@@ -19,6 +33,8 @@ void SimulatedExchange::attach(PubSubManager& bus) {
   // Subscribed before the rest of the pipeline, so fills of a bar precede its features.
   bus.subscribe<MarketDataOHLCVEvent>([this](const MarketDataOHLCVEvent& e) { on_bar(e); },
                                       "sim_exchange.bar");
+  bus.subscribe<MarketDataL2Event>([this](const MarketDataL2Event& e) { on_book(e); },
+                                   "sim_exchange.book");
   bus.subscribe<TradeSignalApprovedEvent>(
       [this](const TradeSignalApprovedEvent& e) { on_approved(e); }, "sim_exchange.approved");
   bus.subscribe<ClosePositionCommand>([this](const ClosePositionCommand& e) { on_close(e); },
@@ -32,6 +48,18 @@ size_t SimulatedExchange::open_orders() const { return orders_.size(); }
 Quantity SimulatedExchange::held(const InstrumentId& id) const {
   const auto it = held_.find(id);
   return it == held_.end() ? Quantity{} : it->second;
+}
+
+Timestamp SimulatedExchange::arrival_time(Timestamp submitted, uint64_t order_number) const {
+  Duration delay = milliseconds_to_duration(config_.latency_ms);
+  const Duration jitter_range = milliseconds_to_duration(config_.latency_jitter_ms);
+  if (jitter_range > Duration::zero()) {
+    const auto range = static_cast<uint64_t>(jitter_range.count()) + 1;
+    const uint64_t draw =
+        split_mix64(static_cast<uint64_t>(config_.latency_seed) ^ split_mix64(order_number));
+    delay += std::chrono::nanoseconds(static_cast<int64_t>(draw % range));
+  }
+  return submitted + delay;
 }
 
 SimulatedExchange::Order& SimulatedExchange::add_order(Order order) {
@@ -62,6 +90,7 @@ void SimulatedExchange::on_approved(const TradeSignalApprovedEvent& signal) {
     return;
   }
   protection_[signal.instrument] = Protection{signal.stop_loss, signal.take_profit};
+  if (latency_enabled()) order.arrives_at = arrival_time(signal.meta.ts_init, next_order_);
   add_order(std::move(order));
 }
 
@@ -86,6 +115,7 @@ void SimulatedExchange::on_close(const ClosePositionCommand& command) {
   order.type = OrderType::kMarket;
   order.side = Side::kSell;
   order.qty = qty;
+  if (latency_enabled()) order.arrives_at = arrival_time(command.meta.ts_init, next_order_);
   add_order(std::move(order));
 }
 
@@ -106,15 +136,33 @@ void SimulatedExchange::on_state(const SystemStateEvent& state) {
 }
 
 void SimulatedExchange::on_bar(const MarketDataOHLCVEvent& bar) {
-  now_ = bar.bar_start;  // orders fill during this bar, after it opened
   const InstrumentSpec* spec = instruments_.find(bar.instrument);
   if (spec == nullptr) return;
+  if (books_.contains(bar.instrument)) {
+    // Book-driven pair: its books fill the orders; its bars only age limit entries.
+    if (bar.meta.ts_event > now_) now_ = bar.meta.ts_event;
+    // Index loop: an expiring, partly filled entry places protective orders.
+    const size_t placed = orders_.size();
+    for (size_t i = 0; i < placed; ++i) {
+      Order& order = orders_[i];
+      if (order.instrument != bar.instrument || is_terminal(order.status) ||
+          !arrived(order, bar.bar_start))
+        continue;
+      ++order.bars_seen;
+      expire_limit_entry(order);
+    }
+    std::erase_if(orders_, [](const Order& o) { return is_terminal(o.status); });
+    return;
+  }
+  now_ = bar.bar_start;  // orders fill during this bar, after it opened
   Quantity liquidity =
       bar.volume.scaled(percent_to_ppm(config_.fill_liquidity_ratio * 100.0), kPartsPerMillion,
                         spec->qty_precision, Rounding::kTowardZero);
   // Index loop: fills may add protective orders to the vector.
   for (size_t i = 0; i < orders_.size(); ++i) {
     if (orders_[i].instrument != bar.instrument || is_terminal(orders_[i].status)) continue;
+    // An order still on its way (latency) misses a bar that opened before it arrived.
+    if (!arrived(orders_[i], bar.bar_start)) continue;
     process_order(orders_[i], bar, *spec, liquidity);
   }
   std::erase_if(orders_, [](const Order& o) { return is_terminal(o.status); });
@@ -161,11 +209,91 @@ void SimulatedExchange::process_order(Order& order, const MarketDataOHLCVEvent& 
       fill(order, *price, qty, side_of_book, spec, bar.bar_start);
     }
   }
+  expire_limit_entry(order);
+}
+
+void SimulatedExchange::expire_limit_entry(Order& order) {
   if (!is_terminal(order.status) && order.purpose == OrderPurpose::kEntry &&
       order.type == OrderType::kLimit && order.bars_seen >= kLimitEntryTimeoutBars) {
     cancel(order,
            "limit entry not filled within " + std::to_string(kLimitEntryTimeoutBars) + " bars");
     if (order.filled.is_positive()) protect(order.instrument, order.signal);
+  }
+}
+
+void SimulatedExchange::on_book(const MarketDataL2Event& event) {
+  const InstrumentSpec* spec = instruments_.find(event.instrument);
+  if (spec == nullptr) return;
+  // Local receive time: latency is measured on our clock, from submission to the data we see.
+  const Timestamp when = event.meta.ts_init;
+  if (when > now_) now_ = when;
+  Book& book = books_[event.instrument];
+  book.bids = event.bids;
+  book.asks = event.asks;
+  book.bids_taken.assign(book.bids.size(), Quantity::from_raw(0, spec->qty_precision));
+  book.asks_taken.assign(book.asks.size(), Quantity::from_raw(0, spec->qty_precision));
+  // Only orders placed before this update: protective orders placed by a fill below act from
+  // the next update on.
+  const size_t placed = orders_.size();
+  for (size_t i = 0; i < placed; ++i) {
+    Order& order = orders_[i];
+    if (order.instrument != event.instrument || is_terminal(order.status) ||
+        !arrived(order, when))
+      continue;
+    process_book_order(order, book, *spec, when);
+  }
+  std::erase_if(orders_, [](const Order& o) { return is_terminal(o.status); });
+}
+
+void SimulatedExchange::process_book_order(Order& order, Book& book, const InstrumentSpec& spec,
+                                           Timestamp when) {
+  const bool buying = order.side == Side::kBuy;
+  const std::vector<BookLevel>& opposite = buying ? book.asks : book.bids;
+  std::vector<Quantity>& taken = buying ? book.asks_taken : book.bids_taken;
+  if (order.type == OrderType::kStopLoss && !order.triggered) {
+    // A sell stop fires when the best bid (what a sale would get) reaches it; a buy stop when
+    // the best ask does.
+    if (opposite.empty()) return;
+    const Price touch = opposite.front().price;
+    const bool touched = buying ? touch >= *order.stop : touch <= *order.stop;
+    if (!touched) return;
+    order.triggered = true;
+    cancel_protection(order.instrument, "one-cancels-other: stop-loss triggered", &order);
+  }
+  const bool market_like = order.type == OrderType::kMarket || order.triggered;
+  if (market_like) {
+    take_liquidity(order, opposite, taken, std::nullopt, std::nullopt, spec, when);
+    return;
+  }
+  // Limit entries and take-profits: on arrival the part that crosses the book takes it; after
+  // that the order rests at its limit and fills only when the book crosses it.
+  const Price limit = *order.limit;
+  if (!order.resting) {
+    order.resting = true;
+    take_liquidity(order, opposite, taken, limit, std::nullopt, spec, when);
+  } else {
+    take_liquidity(order, opposite, taken, limit, limit, spec, when);
+  }
+}
+
+void SimulatedExchange::take_liquidity(Order& order, const std::vector<BookLevel>& levels,
+                                       std::vector<Quantity>& taken,
+                                       const std::optional<Price>& bound,
+                                       std::optional<Price> maker_price,
+                                       const InstrumentSpec& spec, Timestamp when) {
+  for (size_t level = 0; level < levels.size() && !is_terminal(order.status); ++level) {
+    const Price price = levels[level].price;
+    // Levels are best first: past the first one beyond the limit, none is within it.
+    if (bound && (order.side == Side::kBuy ? price > *bound : price < *bound)) break;
+    const Quantity available = levels[level].qty - taken[level];
+    const Quantity qty = std::min(order.qty - order.filled, available);
+    if (!qty.is_positive()) continue;
+    taken[level] += qty;
+    if (maker_price) {
+      fill(order, *maker_price, qty, Liquidity::kMaker, spec, when);
+    } else {
+      fill(order, price, qty, Liquidity::kTaker, spec, when);
+    }
   }
 }
 

@@ -174,6 +174,19 @@ struct DataIngestor::Impl {
 
   void emit(Event event) { sink(std::move(event)); }
 
+  void emit_health(HealthSignal signal, Timestamp now, std::string detail,
+                   std::optional<InstrumentId> instrument = std::nullopt) {
+    HealthSignalEvent event;
+    event.meta.ts_event = now;
+    event.meta.ts_init = now;
+    event.signal = signal;
+    event.source = "feed";
+    event.instrument = std::move(instrument);
+    event.detail = std::move(detail);
+    emit(std::move(event));
+    counters.health_signals++;
+  }
+
   void observe_exchange_time(Timestamp exchange, Timestamp received) {
     if (exchange_time && exchange <= *exchange_time) return;
     exchange_time = exchange;
@@ -207,6 +220,7 @@ struct DataIngestor::Impl {
       counters.checksum_mismatches++;
       log_once(Issue::kChecksum, verified.message());
       resubscribe_book(*state);
+      emit_health(HealthSignal::kChecksumFailure, received, verified.message(), state->spec.id);
       return;
     }
     EventMeta meta;
@@ -483,10 +497,18 @@ void DataIngestor::on_frame(std::string_view frame, Timestamp received) {
   }
 }
 
-void DataIngestor::on_disconnected(Timestamp) {
+void DataIngestor::on_disconnected(Timestamp now) {
   std::lock_guard lock(impl_->mutex);
   impl_->counters.disconnects++;
   impl_->clear_books();
+  impl_->emit_health(HealthSignal::kApiError, now, "market data connection dropped");
+}
+
+void DataIngestor::on_connect_failed(Timestamp now, std::string_view reason) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->counters.connect_failures++;
+  impl_->emit_health(HealthSignal::kApiError, now,
+                     "market data connection attempt failed: " + std::string(reason));
 }
 
 void DataIngestor::on_timer(Timestamp now) {

@@ -103,4 +103,9 @@ void MarketDataFeed::on_disconnected(const Status& reason) {
   ingestor_->on_disconnected(now);
 }
 
+void MarketDataFeed::on_connect_failed(const Status& reason) {
+  spdlog::warn("market data: connection attempt failed: {}", reason.to_string());
+  ingestor_->on_connect_failed(clock_.now(), reason.message());
+}
+
 }  // namespace galfriday::feed

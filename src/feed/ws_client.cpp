@@ -5,6 +5,7 @@
 #include "galfriday/feed/ws_client.hpp"
 
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <atomic>
@@ -204,13 +205,45 @@ class Connection final : public ConnectionBase,
                                       asio::error::get_ssl_category()));
       }
       tls_stream.set_verify_mode(ssl::verify_peer);
-      tls_stream.set_verify_callback(ssl::host_name_verification(client_.url.host));
+      // Called once per certificate of the chain, during the handshake (this connection is
+      // alive then: the handshake's handler holds it).
+      tls_stream.set_verify_callback(
+          [this, check = ssl::host_name_verification(client_.url.host)](
+              bool preverified, ssl::verify_context& context) mutable {
+            return verify_certificate(check, preverified, context);
+          });
       tls_stream.async_handshake(ssl::stream_base::client,
                                  [self = this->shared_from_this()](beast::error_code error) {
-                                   if (error) return self->fail("TLS handshake", error);
+                                   if (error) {
+                                     const std::string step =
+                                         self->verify_failure_.empty()
+                                             ? std::string("TLS handshake")
+                                             : "TLS handshake (" + self->verify_failure_ + ")";
+                                     return self->fail(step, error);
+                                   }
                                    self->ws_handshake();
                                  });
     }
+  }
+
+  // OpenSSL's chain verification, then the host name check on the server's own certificate;
+  // records which of them failed, as OpenSSL only reports "certificate verify failed".
+  bool verify_certificate(ssl::host_name_verification& check, bool preverified,
+                          ssl::verify_context& context) {
+    X509_STORE_CTX* store = context.native_handle();
+    if (!preverified) {
+      const int error = X509_STORE_CTX_get_error(store);
+      verify_failure_ = "the server certificate is not trusted: " +
+                        std::string(X509_verify_cert_error_string(error)) + " at chain depth " +
+                        std::to_string(X509_STORE_CTX_get_error_depth(store));
+      return false;
+    }
+    if (!check(preverified, context)) {
+      verify_failure_ =
+          "the server certificate is not valid for the host name '" + client_.url.host + "'";
+      return false;
+    }
+    return true;
   }
 
   void ws_handshake() {
@@ -302,6 +335,7 @@ class Connection final : public ConnectionBase,
   bool established_ = false;
   bool closing_ = false;
   bool ended_ = false;
+  std::string verify_failure_;  // why certificate verification failed, when it did
 };
 
 using PlainWs = websocket::stream<beast::tcp_stream>;
@@ -332,6 +366,7 @@ void WsClient::Impl::on_connection_ended(ConnectionBase* which, bool established
     listener.on_disconnected(reason);
   } else {
     connect_failures++;
+    listener.on_connect_failed(reason);
   }
   ++consecutive_failures;
   const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(jitter_random);
@@ -353,9 +388,17 @@ Result<std::unique_ptr<WsClient>> WsClient::create(WsClientOptions options, cons
   auto impl = std::make_unique<Impl>(std::move(options), std::move(*url), clock, listener);
   if (impl->url.secure) {
     beast::error_code error;
-    impl->tls.set_default_verify_paths(error);
-    if (error)
-      return unavailable("TLS: cannot load the system CA certificates: " + error.message());
+    if (impl->options.ca_file.empty()) {
+      impl->tls.set_default_verify_paths(error);
+      if (error)
+        return unavailable("TLS: cannot load the system CA certificates: " + error.message());
+    } else {
+      impl->tls.load_verify_file(impl->options.ca_file, error);
+      if (error) {
+        return invalid_argument("TLS: cannot load the CA file '" + impl->options.ca_file +
+                                "': " + error.message());
+      }
+    }
     impl->tls.set_verify_mode(ssl::verify_peer);
   }
   return std::unique_ptr<WsClient>(new WsClient(std::move(impl)));

@@ -160,6 +160,7 @@ Result<FetchReport> HistoricalDataService::fetch_trades(const InstrumentSpec& sp
     if (!page) return failure(page.status());
     ++report.pages;
     bool reached_end = false;
+    std::vector<persistence::MarketTradeRecord> raw_trades;
     for (const auto& row : page->rows) {
       // Pages may overlap at their edges; trade ids only grow.
       if (row.trade_id && last_trade_id && *row.trade_id <= *last_trade_id) continue;
@@ -179,6 +180,16 @@ Result<FetchReport> HistoricalDataService::fetch_trades(const InstrumentSpec& sp
       if (*bar) closed.push_back(bar->value().bar);
       ++report.rows;
       if (row.trade_id) last_trade_id = row.trade_id;
+      if (trades_ != nullptr && row.trade_id) {
+        raw_trades.push_back({spec.id, *row.trade_id, *price, *qty,
+                              row.buy ? Side::kBuy : Side::kSell,
+                              row.market ? OrderType::kMarket : OrderType::kLimit, *time});
+      }
+    }
+    if (!raw_trades.empty()) {
+      auto stored_trades = trades_->insert(raw_trades);
+      if (!stored_trades) return failure(stored_trades.status());
+      report.trades_stored += *stored_trades;
     }
     // The end: `until` reached, no more trades, or Kraken repeating the cursor as `last`.
     const bool done = reached_end || page->rows.empty() || page->last == cursor;

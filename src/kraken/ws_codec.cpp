@@ -15,6 +15,9 @@ namespace od = simdjson::ondemand;
 using simdjson::error_code;
 
 constexpr size_t kNoIndex = std::numeric_limits<size_t>::max();
+// Number tokens are copied into DecimalText with assign_from_padded, which reads kCapacity bytes
+// from the token's start: the padding after the frame in the input buffer covers that.
+static_assert(simdjson::SIMDJSON_PADDING >= DecimalText::kCapacity);
 // Room for the levels of a typical book message (updates carry a few, depth-10 snapshots ten),
 // so decoding one does not grow the vector level by level.
 constexpr size_t kInitialLevelCapacity = 16;
@@ -93,34 +96,34 @@ WsDecodeErrorKind kind_of(error_code error) {
 // The JSON number a raw token starts with (On Demand's raw token is the number plus the
 // whitespace after it), or an empty view when the token is not a number of JSON's grammar
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? followed only by whitespace.
+// (Every book price and quantity goes through here: pointer loops, one pass.)
 std::string_view json_number(std::string_view token) {
-  const size_t size = token.size();
-  size_t pos = 0;
-  auto digits = [&] {
-    const size_t start = pos;
-    while (pos < size && token[pos] >= '0' && token[pos] <= '9') ++pos;
-    return pos - start;
+  const char* const begin = token.data();
+  const char* const end = begin + token.size();
+  const char* at = begin;
+  auto skip_digits = [&at, end] {
+    const char* const start = at;
+    while (at != end && static_cast<unsigned char>(*at - '0') <= 9) ++at;
+    return at != start;
   };
-  if (pos < size && token[pos] == '-') ++pos;
-  if (pos < size && token[pos] == '0') {
-    ++pos;
-  } else if (digits() == 0) {
-    return {};
+  if (at != end && *at == '-') ++at;
+  const char* const integer = at;
+  if (!skip_digits()) return {};
+  if (*integer == '0' && at - integer > 1) return {};  // no leading zeros
+  if (at != end && *at == '.') {
+    ++at;
+    if (!skip_digits()) return {};
   }
-  if (pos < size && token[pos] == '.') {
-    ++pos;
-    if (digits() == 0) return {};
+  if (at != end && (*at == 'e' || *at == 'E')) {
+    ++at;
+    if (at != end && (*at == '+' || *at == '-')) ++at;
+    if (!skip_digits()) return {};
   }
-  if (pos < size && (token[pos] == 'e' || token[pos] == 'E')) {
-    ++pos;
-    if (pos < size && (token[pos] == '+' || token[pos] == '-')) ++pos;
-    if (digits() == 0) return {};
+  const size_t length = static_cast<size_t>(at - begin);
+  for (; at != end; ++at) {
+    if (*at != ' ' && *at != '\t' && *at != '\n' && *at != '\r') return {};
   }
-  for (size_t rest = pos; rest < size; ++rest) {
-    const char c = token[rest];
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return {};
-  }
-  return token.substr(0, pos);
+  return token.substr(0, length);
 }
 
 bool starts_like_number(std::string_view token) {
@@ -325,7 +328,7 @@ bool FrameDecoder::read_number_token(od::value& value, const Where& where, std::
 bool FrameDecoder::read_number_text(od::value& value, const Where& where, DecimalText& out) {
   std::string_view token;
   if (!read_number_token(value, where, token)) return false;
-  out = DecimalText(token);
+  out.assign_from_padded(token);  // a view into the padded input buffer, as above
   return true;
 }
 
@@ -570,7 +573,11 @@ bool FrameDecoder::decode_levels(od::value& value, const Where& where,
     if (!ok) return false;
     if (price.empty()) return missing(at.dot("price"));
     if (qty.empty()) return missing(at.dot("qty"));
-    out.push_back({price, qty});
+    // Written in place (see DecimalText::assign). The tokens are views into the decoder's input
+    // buffer, which is padded by SIMDJSON_PADDING (> DecimalText::kCapacity) zero bytes.
+    BookLevelText& level = out.emplace_back();
+    level.price.assign_from_padded(price);
+    level.qty.assign_from_padded(qty);
     return true;
   });
 }

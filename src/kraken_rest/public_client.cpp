@@ -425,97 +425,68 @@ Result<std::vector<KrakenTicker>> parse_ticker_response(const net::HttpResponse&
   });
 }
 
+// OHLC and Trades share one result shape: {"<pair key>": [rows...], "last": <cursor>}.
+// `read_row` parses one row; `set_last` stores the cursor in the page's own representation.
+template <typename Page, typename ReadRow, typename SetLast>
+Result<Page> parse_pair_rows_page(std::string_view endpoint, const net::HttpResponse& response,
+                                  ReadRow read_row, SetLast set_last) {
+  return with_result<Page>(endpoint, response, [&](od::object& result) -> Result<Page> {
+    Page page;
+    bool saw_last = false;
+    bool saw_pair = false;
+    for (auto field_result : result) {
+      if (auto error = field_result.error()) return json::json_error(endpoint, "result", error);
+      od::field& field = field_result.value_unsafe();
+      std::string_view key;
+      if (auto error = field.unescaped_key().get(key))
+        return json::json_error(endpoint, "result", error);
+      if (key == "last") {
+        auto last = json::integer(field.value(), endpoint, "last");
+        if (!last) return last.status();
+        set_last(page, *last);
+        saw_last = true;
+        continue;
+      }
+      if (saw_pair)
+        return json::shape_error(endpoint, "result",
+                                 "more than one pair (" + page.key + ", " + std::string(key) + ")");
+      saw_pair = true;
+      page.key = std::string(key);
+      od::array rows;
+      if (auto error = field.value().get_array().get(rows))
+        return json::json_error(endpoint, page.key, error);
+      for (auto row_result : rows) {
+        if (auto error = row_result.error()) return json::json_error(endpoint, page.key, error);
+        od::value& row_value = row_result.value_unsafe();
+        auto row =
+            read_row(row_value, endpoint, page.key + "[" + std::to_string(page.rows.size()) + "]");
+        if (!row) return row.status();
+        page.rows.push_back(std::move(row).value());
+      }
+    }
+    if (!saw_pair) return json::shape_error(endpoint, "result", "no pair");
+    if (!saw_last) return json::shape_error(endpoint, "result", "no last");
+    return page;
+  });
+}
+
 Result<KrakenOhlcPage> parse_ohlc_response(const net::HttpResponse& response) {
-  constexpr std::string_view kEndpoint = "OHLC";
-  return with_result<KrakenOhlcPage>(
-      kEndpoint, response, [&](od::object& result) -> Result<KrakenOhlcPage> {
-        KrakenOhlcPage page;
-        bool saw_last = false;
-        bool saw_pair = false;
-        for (auto field_result : result) {
-          if (auto error = field_result.error())
-            return json::json_error(kEndpoint, "result", error);
-          od::field& field = field_result.value_unsafe();
-          std::string_view key;
-          if (auto error = field.unescaped_key().get(key))
-            return json::json_error(kEndpoint, "result", error);
-          if (key == "last") {
-            auto last = json::integer(field.value(), kEndpoint, "last");
-            if (!last) return last.status();
-            page.last = *last;
-            saw_last = true;
-            continue;
-          }
-          if (saw_pair)
-            return json::shape_error(
-                kEndpoint, "result",
-                "more than one pair (" + page.key + ", " + std::string(key) + ")");
-          saw_pair = true;
-          page.key = std::string(key);
-          od::array rows;
-          if (auto error = field.value().get_array().get(rows))
-            return json::json_error(kEndpoint, page.key, error);
-          for (auto row_result : rows) {
-            if (auto error = row_result.error())
-              return json::json_error(kEndpoint, page.key, error);
-            od::value& row_value = row_result.value_unsafe();
-            auto row = read_ohlc_row(row_value, kEndpoint,
-                                     page.key + "[" + std::to_string(page.rows.size()) + "]");
-            if (!row) return row.status();
-            page.rows.push_back(std::move(row).value());
-          }
-        }
-        if (!saw_pair) return json::shape_error(kEndpoint, "result", "no pair");
-        if (!saw_last) return json::shape_error(kEndpoint, "result", "no last");
-        return page;
-      });
+  return parse_pair_rows_page<KrakenOhlcPage>(
+      "OHLC", response,
+      [](od::value& row, std::string_view endpoint, const std::string& where) {
+        return read_ohlc_row(row, endpoint, where);
+      },
+      [](KrakenOhlcPage& page, int64_t last) { page.last = last; });
 }
 
 Result<KrakenTradesPage> parse_trades_response(const net::HttpResponse& response) {
-  constexpr std::string_view kEndpoint = "Trades";
-  return with_result<KrakenTradesPage>(
-      kEndpoint, response, [&](od::object& result) -> Result<KrakenTradesPage> {
-        KrakenTradesPage page;
-        bool saw_last = false;
-        bool saw_pair = false;
-        for (auto field_result : result) {
-          if (auto error = field_result.error())
-            return json::json_error(kEndpoint, "result", error);
-          od::field& field = field_result.value_unsafe();
-          std::string_view key;
-          if (auto error = field.unescaped_key().get(key))
-            return json::json_error(kEndpoint, "result", error);
-          if (key == "last") {
-            // A nanosecond id; sent as a string, kept as its digits.
-            auto last = json::integer(field.value(), kEndpoint, "last");
-            if (!last) return last.status();
-            page.last = std::to_string(*last);
-            saw_last = true;
-            continue;
-          }
-          if (saw_pair)
-            return json::shape_error(
-                kEndpoint, "result",
-                "more than one pair (" + page.key + ", " + std::string(key) + ")");
-          saw_pair = true;
-          page.key = std::string(key);
-          od::array rows;
-          if (auto error = field.value().get_array().get(rows))
-            return json::json_error(kEndpoint, page.key, error);
-          for (auto row_result : rows) {
-            if (auto error = row_result.error())
-              return json::json_error(kEndpoint, page.key, error);
-            od::value& row_value = row_result.value_unsafe();
-            auto row = read_trade_row(row_value, kEndpoint,
-                                      page.key + "[" + std::to_string(page.rows.size()) + "]");
-            if (!row) return row.status();
-            page.rows.push_back(std::move(row).value());
-          }
-        }
-        if (!saw_pair) return json::shape_error(kEndpoint, "result", "no pair");
-        if (!saw_last) return json::shape_error(kEndpoint, "result", "no last");
-        return page;
-      });
+  return parse_pair_rows_page<KrakenTradesPage>(
+      "Trades", response,
+      [](od::value& row, std::string_view endpoint, const std::string& where) {
+        return read_trade_row(row, endpoint, where);
+      },
+      // A nanosecond id; kept as its digits.
+      [](KrakenTradesPage& page, int64_t last) { page.last = std::to_string(last); });
 }
 
 // ---- Client -------------------------------------------------------------------------------

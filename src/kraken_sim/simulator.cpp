@@ -13,6 +13,7 @@
 
 #include "galfriday/feed/recording.hpp"
 #include "galfriday/market/order_book.hpp"
+#include "wire_json.hpp"
 
 namespace galfriday::kraken_sim {
 
@@ -30,48 +31,13 @@ constexpr size_t kRestOhlcRows = 720;
 constexpr size_t kRestTradesDefaultCount = 1000;
 // XORed into a checksum to corrupt it: any non-zero mask makes it wrong.
 constexpr uint32_t kCorruptionMask = 0x5A5A5A5A;
+// The private WebSocket's path (Kraken serves it on its own host, ws-auth.kraken.com/v2).
+constexpr std::string_view kWsAuthPath = "/ws-auth/v2";
 // A frame that is JSON cut short, as a network proxy that truncates messages would deliver.
 constexpr std::string_view kMalformedFrame =
     R"({"channel":"book","type":"update","data":[{"symbol":)";
 
-std::string trim_number(std::string text) {
-  const size_t dot = text.find('.');
-  if (dot == std::string::npos) return text + ".0";
-  size_t end = text.size();
-  while (end > dot + 2 && text[end - 1] == '0') --end;
-  text.resize(end);
-  return text;
-}
-
-// Decimal numbers must reach the wire as exact text ("0.33251"), which a double inside
-// nlohmann::json cannot promise. wire() stores the text between marker characters in a JSON
-// string; dump_wire() serialises and then unquotes the marked strings into bare numbers.
-constexpr std::string_view kNumberOpen = "\"\\u0001";
-constexpr std::string_view kNumberClose = "\\u0002\"";
-
-Json raw_number(std::string text) { return "\x01" + std::move(text) + "\x02"; }
-
-Json wire(int64_t raw, int precision) {
-  return raw_number(trim_number(fixed_point_detail::format_raw(raw, precision)));
-}
-
-std::string dump_wire(const Json& json) {
-  std::string text = json.dump();
-  std::string out;
-  out.reserve(text.size());
-  size_t from = 0;
-  while (true) {
-    const size_t open = text.find(kNumberOpen, from);
-    if (open == std::string::npos) break;
-    const size_t close = text.find(kNumberClose, open + kNumberOpen.size());
-    if (close == std::string::npos) break;
-    out.append(text, from, open - from);
-    out.append(text, open + kNumberOpen.size(), close - open - kNumberOpen.size());
-    from = close + kNumberClose.size();
-  }
-  out.append(text, from, std::string::npos);
-  return out;
-}
+using namespace detail;
 
 std::string iso(Timestamp ts) { return format_iso8601(ts); }
 
@@ -258,6 +224,7 @@ struct KrakenSimulator::Impl {
   std::map<std::pair<std::string, std::string>, RouteHandler> routes;
   uint64_t steps = 0;
   bool corrupt_next = false;
+  std::unique_ptr<PrivateExchange> private_exchange;
   SimulatorStats stats;
 
   explicit Impl(SimulatorOptions opts) : options(std::move(opts)), random(options.seed) {}
@@ -698,6 +665,26 @@ struct KrakenSimulator::Impl {
     sessions.erase(session->id());
   }
 
+  // The private side matches against the top of the book and the step's trade.
+  void publish_to_private(const PairSim& pair, const SimTrade* trade) {
+    if (!private_exchange) return;
+    constexpr size_t kPrivateDepth = 10;
+    std::vector<BookLevel> bids;
+    std::vector<BookLevel> asks;
+    for (const auto& [price, qty] : top_levels(pair.bids, kPrivateDepth)) {
+      bids.push_back({Price::from_raw(price, pair.pp()), Quantity::from_raw(qty, pair.qp())});
+    }
+    for (const auto& [price, qty] : top_levels(pair.asks, kPrivateDepth)) {
+      asks.push_back({Price::from_raw(price, pair.pp()), Quantity::from_raw(qty, pair.qp())});
+    }
+    std::optional<PrivateExchange::MarketTrade> printed;
+    if (trade != nullptr) {
+      printed = PrivateExchange::MarketTrade{Price::from_raw(trade->price, pair.pp()),
+                                             Quantity::from_raw(trade->qty, pair.qp())};
+    }
+    private_exchange->on_market(pair.pair.spec.id, bids, asks, printed);
+  }
+
   // --- Stepping -----------------------------------------------------------------------------
 
   void apply_periodic_faults() {
@@ -735,6 +722,7 @@ struct KrakenSimulator::Impl {
         mutate_book(pair);
         maybe_trade(pair, when);
         refill(pair);
+        publish_to_private(pair, pair.trades_this_step > 0 ? &pair.trades.back() : nullptr);
       }
       for (auto& [id, state] : sessions) {
         for (PairSim& pair : pairs) {
@@ -1004,9 +992,31 @@ Result<std::unique_ptr<KrakenSimulator>> KrakenSimulator::start(SimulatorOptions
   ws.on_close = [raw](const std::shared_ptr<net::WebSocketSession>& session) {
     raw->on_close(session);
   };
+  std::vector<std::pair<std::string, net::WebSocketHandler>> websocket_paths{{"/v2", ws}};
+  if (options.private_api) {
+    std::vector<InstrumentSpec> specs;
+    for (const SimPair& pair : options.pairs) specs.push_back(pair.spec);
+    auto exchange = PrivateExchange::create(*options.private_api, std::move(specs));
+    if (!exchange) return exchange.status();
+    raw->private_exchange = std::move(*exchange);
+    PrivateExchange* priv = raw->private_exchange.get();
+    for (const char* method :
+         {"Balance", "BalanceEx", "OpenOrders", "ClosedOrders", "QueryOrders", "TradesHistory",
+          "AddOrder", "CancelOrder", "CancelAll", "CancelAllOrdersAfter", "GetWebSocketsToken"}) {
+      const std::string name(method);
+      raw->routes[{"POST", "/0/private/" + name}] =
+          [priv, name](const net::HttpServerRequest& request) {
+            return priv->handle_rest(name, request);
+          };
+    }
+    websocket_paths.emplace_back(kWsAuthPath, priv->websocket_handler());
+    if (!raw->recording_mode()) {
+      for (const PairSim& pair : raw->pairs) raw->publish_to_private(pair, nullptr);
+    }
+  }
   auto server = net::HttpServer::start(
       options.server, [raw](const net::HttpServerRequest& request) { return raw->rest(request); },
-      {{"/v2", ws}});
+      std::move(websocket_paths));
   if (!server) return server.status().with_context("kraken-sim");
   raw->server = std::move(*server);
   if (options.tick_interval > Duration::zero()) {
@@ -1024,6 +1034,47 @@ uint16_t KrakenSimulator::port() const { return impl_->server->port(); }
 std::string KrakenSimulator::ws_url() const { return "ws://" + impl_->server->host_port() + "/v2"; }
 
 std::string KrakenSimulator::rest_url() const { return "http://" + impl_->server->host_port(); }
+
+std::string KrakenSimulator::ws_auth_url() const {
+  return "ws://" + impl_->server->host_port() + std::string(kWsAuthPath);
+}
+
+PrivateExchange* KrakenSimulator::private_exchange() { return impl_->private_exchange.get(); }
+
+Status KrakenSimulator::print_trade(const InstrumentId& pair_id, Side side, Price price,
+                                   Quantity qty) {
+  std::lock_guard lock(impl_->mutex);
+  PairSim* pair = impl_->find_pair(pair_id.str());
+  if (pair == nullptr) return not_found("kraken-sim: no pair " + pair_id.str());
+  SimTrade trade;
+  try {
+    trade.price = price.rescaled(pair->pp(), Rounding::kHalfEven).raw();
+    trade.qty = qty.rescaled(pair->qp(), Rounding::kHalfEven).raw();
+  } catch (const std::exception& error) {
+    return invalid_argument("kraken-sim: print_trade " + pair_id.str() + ": " + error.what());
+  }
+  if (Price::from_raw(trade.price, pair->pp()) != price ||
+      Quantity::from_raw(trade.qty, pair->qp()) != qty) {
+    return invalid_argument("kraken-sim: print_trade " + pair_id.str() +
+                            ": price or qty has more decimals than the pair allows");
+  }
+  if (trade.price <= 0 || trade.qty <= 0) {
+    return invalid_argument("kraken-sim: print_trade needs a positive price and quantity");
+  }
+  trade.id = pair->next_trade_id++;
+  trade.side = side;
+  trade.time = impl_->now();
+  pair->trades.push_back(trade);
+  while (pair->trades.size() > impl_->options.max_trades_kept) pair->trades.pop_front();
+  for (auto& [id, state] : impl_->sessions) {
+    if (state.trades.count(pair->symbol()) == 0) continue;
+    impl_->send(state, Json{{"channel", "trade"},
+                            {"type", "update"},
+                            {"data", Json::array({impl_->trade_json(*pair, trade)})}});
+  }
+  impl_->publish_to_private(*pair, &pair->trades.back());
+  return Status::ok();
+}
 
 void KrakenSimulator::stop() {
   {

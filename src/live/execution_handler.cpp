@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <future>
+#include <set>
 #include <utility>
 
 #include "galfriday/live/client_order_id.hpp"
@@ -123,19 +124,76 @@ KrakenExecutionHandler::KrakenExecutionHandler(
       order_counter_(options.tier, scheduler.clock()) {}
 
 void KrakenExecutionHandler::attach() {
-  bus_.subscribe<TradeSignalApprovedEvent>(
+  subscriptions_.push_back(bus_.subscribe<TradeSignalApprovedEvent>(
       [this](const TradeSignalApprovedEvent& signal) { on_approved(signal); },
-      std::string(kSource));
-  bus_.subscribe<ClosePositionCommand>(
-      [this](const ClosePositionCommand& command) { on_close(command); }, std::string(kSource));
-  bus_.subscribe<SystemStateEvent>([this](const SystemStateEvent& state) { on_state(state); },
-                                   std::string(kSource));
+      std::string(kSource)));
+  subscriptions_.push_back(bus_.subscribe<ClosePositionCommand>(
+      [this](const ClosePositionCommand& command) { on_close(command); }, std::string(kSource)));
+  subscriptions_.push_back(bus_.subscribe<SystemStateEvent>(
+      [this](const SystemStateEvent& state) { on_state(state); }, std::string(kSource)));
   if (options_.dead_mans_switch_timeout_s > 0) {
     refresh_dead_mans_switch();
     timers_.push_back(scheduler_.schedule_every(options_.dead_mans_switch_interval,
                                                 [this] { refresh_dead_mans_switch(); }));
   }
   timers_.push_back(scheduler_.schedule_every(options_.poll_interval, [this] { poll_now(); }));
+}
+
+void KrakenExecutionHandler::detach() {
+  for (SubscriptionId id : subscriptions_) bus_.unsubscribe(id);
+  subscriptions_.clear();
+  for (TimerId id : timers_) scheduler_.cancel(id);
+  timers_.clear();
+}
+
+std::map<InstrumentId, Quantity> KrakenExecutionHandler::holdings_to_cover() const {
+  std::map<InstrumentId, Quantity> holdings;
+  for (const auto& [instrument, qty] : positions_) {
+    if (qty.is_positive()) holdings[instrument] = qty;
+  }
+  // A position's protective sells: the largest quantity one of them was placed for, less what
+  // all of them sold, while one of them is still open.
+  struct Group {
+    InstrumentId instrument;
+    Quantity placed_for;
+    Quantity sold;
+    bool open = false;
+  };
+  std::map<ClientOrderId, Group> groups;
+  for (const auto& [id, order] : orders_) {
+    const bool protective = order.record.purpose == OrderPurpose::kStopLoss ||
+                            order.record.purpose == OrderPurpose::kTakeProfit;
+    if (!protective || order.record.side != Side::kSell) continue;
+    Group& group = groups[order.parent.value_or(id)];
+    group.instrument = order.record.instrument;
+    group.placed_for = std::max(group.placed_for, order.record.quantity);
+    group.sold += order.state->filled();
+    group.open = group.open || !is_terminal(order.state->status());
+  }
+  std::map<InstrumentId, Quantity> protected_qty;
+  for (const auto& [parent, group] : groups) {
+    const Quantity left = group.placed_for - group.sold;
+    if (group.open && left.is_positive()) protected_qty[group.instrument] += left;
+  }
+  for (const auto& [instrument, qty] : protected_qty) {
+    Quantity& held = holdings[instrument];
+    held = std::max(held, qty);
+  }
+  return holdings;
+}
+
+void KrakenExecutionHandler::mark_unreconciled(std::string reason) {
+  unreconciled_ = std::move(reason);
+}
+
+void KrakenExecutionHandler::cancel_open_entries(const std::string& reason) {
+  executor_.submit([this, reason] {
+    for (auto& [id, order] : orders_) {
+      if (order.record.purpose == OrderPurpose::kEntry && !is_terminal(order.state->status())) {
+        cancel(order, reason);
+      }
+    }
+  });
 }
 
 Status KrakenExecutionHandler::recover() {
@@ -190,9 +248,34 @@ Status KrakenExecutionHandler::recover_on_executor() {
                                             record.client_order_id.str());
       if (*signal) order.take_profit = (*signal)->take_profit;
     }
+    // A protective order's entry is the entry of its signal (client_order_id.hpp), so
+    // one-cancels-other keeps working across a restart.
+    if ((record.purpose == OrderPurpose::kStopLoss ||
+         record.purpose == OrderPurpose::kTakeProfit) &&
+        record.signal_id) {
+      order.parent = derive_client_order_id(*record.signal_id, OrderPurpose::kEntry);
+    }
     order.record = record;
     const ClientOrderId id = record.client_order_id;
     orders_.emplace(id, std::move(order));
+  }
+  // A complete entry is not reloaded, but the position its open protective orders protect is
+  // ours: its fills count toward the position (once per entry).
+  std::set<ClientOrderId> seeded;
+  for (const auto& [id, order] : orders_) {
+    if (!order.parent || orders_.count(*order.parent) != 0 || !seeded.insert(*order.parent).second) {
+      continue;
+    }
+    auto entry_fills = fills_repo_.for_order(*order.parent);
+    if (!entry_fills) {
+      return entry_fills.status().with_context("recovering the fills of entry " +
+                                               order.parent->str());
+    }
+    const Side entry_side = opposite(order.record.side);
+    for (const auto& fill : *entry_fills) {
+      Quantity& held = positions_[order.record.instrument];
+      held = entry_side == Side::kBuy ? held + fill.qty : held - fill.qty;
+    }
   }
   return Status::ok();
 }
@@ -382,9 +465,9 @@ void KrakenExecutionHandler::on_approved(const TradeSignalApprovedEvent& signal)
   executor_.submit([this, signal] { place_entry(signal); });
   if (signal.order_type == OrderType::kLimit) {
     const ClientOrderId id = derive_client_order_id(signal.signal_id, OrderPurpose::kEntry);
-    scheduler_.schedule_after(options_.limit_order_timeout, [this, id] {
+    timers_.push_back(scheduler_.schedule_after(options_.limit_order_timeout, [this, id] {
       executor_.submit([this, id] { on_limit_timeout(id); });
-    });
+    }));
   }
 }
 
@@ -412,6 +495,9 @@ void KrakenExecutionHandler::set_private_socket_up(bool up) {
   executor_.submit([this, up] {
     socket_up_ = up;
     last_sequence_.reset();  // a new connection numbers its messages afresh
+    // The snapshot of a new connection lists open orders only: one REST round catches the
+    // orders that closed while the socket was down (or before it first connected).
+    if (up) poll();
   });
 }
 
@@ -682,10 +768,9 @@ void KrakenExecutionHandler::after_change(LiveOrder& order, const std::optional<
   Quantity& held = positions_[order.record.instrument];
   held = order.record.side == Side::kBuy ? held + fill->qty : held - fill->qty;
 
-  // One-cancels-other between a position's stop-loss and take-profit.
+  // One-cancels-other between a position's stop-loss and take-profit (also when the entry
+  // itself was not reloaded after a restart because it is complete).
   if (!order.parent) return;
-  LiveOrder* entry = find(*order.parent);
-  if (entry == nullptr) return;
   const OrderPurpose sibling_purpose = order.record.purpose == OrderPurpose::kStopLoss
                                            ? OrderPurpose::kTakeProfit
                                            : OrderPurpose::kStopLoss;
@@ -696,6 +781,8 @@ void KrakenExecutionHandler::after_change(LiveOrder& order, const std::optional<
     }
     cancel(other, std::string(to_string(order.record.purpose)) + " filled");
   }
+  LiveOrder* entry = find(*order.parent);
+  if (entry == nullptr) return;
   // A partly filled take-profit leaves a smaller position: re-place the stop for what is left.
   if (order.record.purpose == OrderPurpose::kTakeProfit && !is_terminal(order.state->status())) {
     const Quantity left = entry->state->filled() - order.state->filled();

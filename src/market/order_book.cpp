@@ -59,33 +59,170 @@ constexpr auto kPowersOfTen = make_powers_of_ten();
 
 bool is_digit(char c) { return static_cast<unsigned char>(c - '0') <= 9; }
 
-// The raw value of a plain decimal ("29431.1", "0.00100000", "4") at `precision`, or nullopt
-// when the text takes the general parser (FixedPoint::parse): an exponent, a sign, more than 18
-// digits at the precision, non-zero digits beyond it, or anything malformed. Kraken's book
-// numbers almost always take this path; the general parser gives the same value or the error.
-std::optional<int64_t> parse_plain_decimal(std::string_view text, int precision) {
+// Sets `raw` to the value of a plain decimal ("29431.1", "0.00100000", "4") at `precision` and
+// returns true, or returns false when the text takes the general parser (FixedPoint::parse): an
+// exponent, a sign, more than 18 digits at the precision, non-zero digits beyond it, or anything
+// malformed. Kraken's book numbers almost always take this path; the general parser gives the
+// same value or the error. (A bool and an out parameter rather than std::optional: the optional
+// comes back through memory written in two parts and read in one, which stalls on every call.)
+bool parse_plain_decimal_bytewise(std::string_view text, int precision, int64_t& raw) {
   const size_t size = text.size();
+  const char* const chars = text.data();
   size_t integer_size = 0;
-  while (integer_size < size && is_digit(text[integer_size])) ++integer_size;
-  if (integer_size == 0) return std::nullopt;
-  // Every digit is below 10^(integer_size + precision), so this bound rules out overflow.
-  if (integer_size + static_cast<size_t>(precision) > kMaxFastPathDigits) return std::nullopt;
-  int64_t raw = 0;
-  for (size_t i = 0; i < integer_size; ++i) raw = raw * 10 + (text[i] - '0');
+  int64_t value = 0;
+  while (integer_size < size && is_digit(chars[integer_size])) {
+    value = value * 10 + (chars[integer_size] - '0');
+    ++integer_size;
+    // Every digit is below 10^(integer_size + precision), so this bound rules out overflow.
+    if (integer_size + static_cast<size_t>(precision) > kMaxFastPathDigits) return false;
+  }
+  if (integer_size == 0) return false;
   size_t decimals = 0;
   if (integer_size < size) {
-    if (text[integer_size] != '.' || integer_size + 1 == size) return std::nullopt;
-    const std::string_view fraction = text.substr(integer_size + 1);
-    const size_t kept = std::min(fraction.size(), static_cast<size_t>(precision));
+    if (chars[integer_size] != '.' || integer_size + 1 == size) return false;
+    const char* const fraction = chars + integer_size + 1;
+    const size_t fraction_size = size - integer_size - 1;
+    const size_t kept = std::min(fraction_size, static_cast<size_t>(precision));
     for (; decimals < kept; ++decimals) {
-      if (!is_digit(fraction[decimals])) return std::nullopt;
-      raw = raw * 10 + (fraction[decimals] - '0');
+      if (!is_digit(fraction[decimals])) return false;
+      value = value * 10 + (fraction[decimals] - '0');
     }
-    for (size_t i = kept; i < fraction.size(); ++i) {
-      if (fraction[i] != '0') return std::nullopt;  // digits beyond the precision, or not digits
+    for (size_t i = kept; i < fraction_size; ++i) {
+      if (fraction[i] != '0') return false;  // digits beyond the precision, or not digits
     }
   }
-  return raw * kPowersOfTen[static_cast<size_t>(precision) - decimals];
+  raw = value * kPowersOfTen[static_cast<size_t>(precision) - decimals];
+  return true;
+}
+
+constexpr uint64_t kLow7BitsOfTwoLanes = 0x0000007F0000007FULL;
+constexpr uint64_t kLowNibblesOfFourLanes = 0x000F000F000F000FULL;
+constexpr uint64_t kEightAsciiZeros = 0x3030303030303030ULL;
+constexpr uint64_t kTenToThe8 = 100000000ULL;
+constexpr uint64_t kTenToThe16 = 10000000000000000ULL;
+constexpr size_t kMaxUint64Digits = 20;
+
+// The 8 decimal digits of v < 10^8 (leading zeros included), one per byte, the most
+// significant in the lowest byte: split into two 4-digit lanes, each into two 2-digit lanes,
+// each into two digits, by multiplications by reciprocals (P. Khuong, "How to print integers
+// really fast"). Checked against std::to_chars by order_book_test.
+uint64_t eight_digits(uint64_t v) {
+  const uint64_t ten_thousands = (v / 10000) | ((v % 10000) << 32);
+  const uint64_t high_hundreds = ((ten_thousands * 10486ULL) >> 20) & kLow7BitsOfTwoLanes;
+  const uint64_t hundreds = ((ten_thousands - 100ULL * high_hundreds) << 16) + high_hundreds;
+  uint64_t tens = ((hundreds * 103ULL) >> 10) & kLowNibblesOfFourLanes;
+  tens += (hundreds - 10ULL * tens) << 8;
+  return tens;
+}
+
+}  // namespace
+
+namespace order_book_detail {
+
+size_t format_decimal(uint64_t value, char* out) {
+  if constexpr (std::endian::native != std::endian::little) {
+    return static_cast<size_t>(std::to_chars(out, out + kMaxUint64Digits, value).ptr - out);
+  }
+  if (value < kTenToThe8) {
+    const uint64_t digits = eight_digits(value);
+    const int leading_zeros = value == 0 ? 7 : std::countr_zero(digits) / 8;
+    const uint64_t ascii = (digits + kEightAsciiZeros) >> (8 * leading_zeros);
+    std::memcpy(out, &ascii, sizeof(ascii));
+    return static_cast<size_t>(8 - leading_zeros);
+  }
+  if (value < kTenToThe16) {
+    const uint64_t high = eight_digits(value / kTenToThe8);
+    const uint64_t low = eight_digits(value % kTenToThe8) + kEightAsciiZeros;
+    const int leading_zeros = std::countr_zero(high) / 8;
+    const uint64_t ascii = (high + kEightAsciiZeros) >> (8 * leading_zeros);
+    std::memcpy(out, &ascii, sizeof(ascii));
+    std::memcpy(out + 8 - leading_zeros, &low, sizeof(low));
+    return static_cast<size_t>(16 - leading_zeros);
+  }
+  return static_cast<size_t>(std::to_chars(out, out + kMaxUint64Digits, value).ptr - out);
+}
+
+}  // namespace order_book_detail
+
+namespace {
+
+// Word-at-a-time parsing of the usual book numbers ("29430.2", "0.18967538"): up to this many
+// characters, with at most 7 integer digits before a fraction, the integer part is one 8-byte
+// word and the fraction at most two, all inside DecimalText's storage (a fraction starts at
+// index 8 at the latest, and 8 + 16 <= kCapacity).
+constexpr size_t kMaxWordwiseText = 17;
+
+uint64_t load_word(const char* at) {
+  uint64_t word = 0;
+  std::memcpy(&word, at, sizeof(word));
+  return word;
+}
+
+// 0x80 in each byte of `word` that is not an ASCII digit, 0 in the others.
+uint64_t non_digit_bytes(uint64_t word) {
+  const uint64_t values = word ^ kEightAsciiZeros;  // digits become 0..9, others above 9
+  return (values | ((values & 0x7F7F7F7F7F7F7F7FULL) + 0x7676767676767676ULL)) &
+         0x8080808080808080ULL;
+}
+
+// The lowest `count` bytes (1..8) set.
+uint64_t low_bytes(size_t count) { return count >= 8 ? ~0ULL : (1ULL << (8 * count)) - 1; }
+
+// The value of the first `count` (0..8) bytes of `word`, which are ASCII digits, the first in
+// the lowest byte: shifted to the top so the bytes below are leading zeros, then combined in
+// pairs, quadruples and the whole (the eight-digit conversion simdjson uses).
+uint64_t digits_value(uint64_t word, size_t count) {
+  if (count == 0) return 0;
+  uint64_t value = (word << (8 * (8 - count))) & 0x0F0F0F0F0F0F0F0FULL;
+  value = (value * 2561) >> 8;
+  value = ((value & 0x00FF00FF00FF00FFULL) * 6553601) >> 16;
+  return ((value & 0x0000FFFF0000FFFFULL) * 42949672960001ULL) >> 32;
+}
+
+// parse_plain_decimal_bytewise's result for the same text, reading words where it can.
+bool parse_plain_decimal(const DecimalText& text, int precision, int64_t& raw) {
+  const std::string_view view = text.view();
+  const size_t size = view.size();
+  if constexpr (std::endian::native != std::endian::little) {
+    return parse_plain_decimal_bytewise(view, precision, raw);
+  }
+  if (size == 0 || size > kMaxWordwiseText) {
+    return parse_plain_decimal_bytewise(view, precision, raw);
+  }
+  const char* const chars = text.storage().data();
+  const uint64_t integer_word = load_word(chars);
+  const size_t integer_size =
+      std::min(static_cast<size_t>(std::countr_zero(non_digit_bytes(integer_word)) / 8), size);
+  if (integer_size == 0) return false;
+  if (integer_size == 8 && size > 8) return parse_plain_decimal_bytewise(view, precision, raw);
+  // Every digit is below 10^(integer_size + precision), so this bound rules out overflow.
+  if (integer_size + static_cast<size_t>(precision) > kMaxFastPathDigits) return false;
+  uint64_t value = digits_value(integer_word, integer_size);
+  size_t decimals = 0;
+  if (integer_size < size) {
+    if (chars[integer_size] != '.' || integer_size + 1 == size) return false;
+    const char* const fraction = chars + integer_size + 1;
+    const size_t fraction_size = size - integer_size - 1;  // 1..15
+    // The second word only when the fraction needs it: the text was usually just copied in by
+    // the decoder, and a load straddling two of its stores would wait for both to retire.
+    const uint64_t first = load_word(fraction);
+    const uint64_t second = fraction_size > 8 ? load_word(fraction + 8) : 0;
+    uint64_t not_digits = non_digit_bytes(first) & low_bytes(fraction_size);
+    if (fraction_size > 8) not_digits |= non_digit_bytes(second) & low_bytes(fraction_size - 8);
+    if (not_digits != 0) return false;
+    decimals = std::min(fraction_size, static_cast<size_t>(precision));
+    for (size_t i = decimals; i < fraction_size; ++i) {
+      if (fraction[i] != '0') return false;  // digits beyond the precision
+    }
+    const size_t from_first = std::min(decimals, size_t{8});
+    const size_t from_second = decimals - from_first;
+    value = value * static_cast<uint64_t>(kPowersOfTen[from_first]) +
+            digits_value(first, from_first);
+    value = value * static_cast<uint64_t>(kPowersOfTen[from_second]) +
+            digits_value(second, from_second);
+  }
+  raw = static_cast<int64_t>(value) * kPowersOfTen[static_cast<size_t>(precision) - decimals];
+  return true;
 }
 
 // Whether a price ranks ahead of another on a side: higher bids, lower asks.
@@ -285,10 +422,11 @@ Status OrderBook::parse_levels(std::span<const BookLevelText> levels, std::strin
   out.reserve(levels.size());
   for (size_t i = 0; i < levels.size(); ++i) {
     const BookLevelText& level = levels[i];
-    auto price = parse_plain_decimal(level.price, price_precision_);
-    auto qty = parse_plain_decimal(level.qty, qty_precision_);
-    if (price && qty && *price > 0) {
-      out.push_back({*price, *qty});
+    int64_t price = 0;
+    int64_t qty = 0;
+    if (parse_plain_decimal(level.price, price_precision_, price) &&
+        parse_plain_decimal(level.qty, qty_precision_, qty) && price > 0) {
+      out.push_back({price, qty});
       continue;
     }
     // The general parser accepts what the fast path leaves (exponents, signs) and words errors.
@@ -348,7 +486,7 @@ void OrderBook::apply_in_order(Side side, std::span<const ParsedLevel> levels) {
       } else if (exists) {
         set_qty(*it, level.qty);
       } else {
-        side_entries.insert(it, make_entry(level.price, level.qty));
+        set_level(*side_entries.emplace(it), level.price, level.qty);
       }
     }
   };
@@ -390,7 +528,7 @@ void OrderBook::apply_by_merge(Side side, std::vector<ParsedLevel>& levels) {
       if (old_index < side_entries.size() && side_entries[old_index].price == level.price) {
         ++old_index;  // replaced or deleted by the message
       }
-      if (level.qty != 0) merged_.push_back(make_entry(level.price, level.qty));
+      if (level.qty != 0) set_level(merged_.emplace_back(), level.price, level.qty);
     }
     side_entries.swap(merged_);
   };
@@ -401,25 +539,19 @@ void OrderBook::apply_by_merge(Side side, std::vector<ParsedLevel>& levels) {
   }
 }
 
-OrderBook::Entry OrderBook::make_entry(int64_t price, int64_t qty) {
+void OrderBook::set_level(Entry& entry, int64_t price, int64_t qty) {
   // At a fixed precision, "remove the '.' and strip leading zeros" is the raw integer in decimal.
-  Entry entry;
   entry.price = price;
-  const auto price_text =
-      std::to_chars(entry.text.data(), entry.text.data() + entry.text.size(), price);
-  assert(price_text.ec == std::errc());
-  entry.price_text_size = static_cast<uint8_t>(price_text.ptr - entry.text.data());
+  entry.price_text_size = static_cast<uint8_t>(
+      order_book_detail::format_decimal(static_cast<uint64_t>(price), entry.text.data()));
   set_qty(entry, qty);
-  return entry;
 }
 
 void OrderBook::set_qty(Entry& entry, int64_t qty) {
   entry.qty = qty;
-  char* const begin = entry.text.data();
-  const auto qty_text =
-      std::to_chars(begin + entry.price_text_size, begin + entry.text.size(), qty);
-  assert(qty_text.ec == std::errc());
-  entry.text_size = static_cast<uint8_t>(qty_text.ptr - begin);
+  const size_t size = order_book_detail::format_decimal(static_cast<uint64_t>(qty),
+                                                        entry.text.data() + entry.price_text_size);
+  entry.text_size = static_cast<uint8_t>(entry.price_text_size + size);
 }
 
 namespace {

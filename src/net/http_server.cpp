@@ -1,5 +1,7 @@
 // HttpServer on Boost.Beast: one Asio I/O thread, one acceptor, HTTP/1.1 connections that
-// either serve requests through the handler or upgrade to a WebSocket session.
+// either serve requests through the handler or upgrade to a WebSocket session. Connections and
+// sessions are templates on the stream: a plain TCP socket, or a TLS stream over one (the TLS
+// handshake runs first, then the same HTTP and WebSocket code).
 
 #include "galfriday/net/http_server.hpp"
 
@@ -9,14 +11,18 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <cctype>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 namespace galfriday::net {
 
@@ -24,7 +30,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<tcp::socket>;
 
 namespace {
 
@@ -98,7 +106,12 @@ std::optional<std::string> HttpServerRequest::header(std::string_view name) cons
   return std::nullopt;
 }
 
-class WsSessionImpl;
+// What the server needs of a session of either stream type.
+class WsSessionBase : public WebSocketSession {
+ public:
+  // Drops the connection at once; I/O thread only.
+  virtual void abort_now() = 0;
+};
 
 struct HttpServer::Impl {
   HttpServerOptions options;
@@ -109,6 +122,7 @@ struct HttpServer::Impl {
   // outlives the io_context its socket belongs to.
   std::shared_ptr<asio::io_context> ioc = std::make_shared<asio::io_context>(1);
   tcp::acceptor acceptor{*ioc};
+  std::unique_ptr<ssl::context> tls;  // null: plain HTTP
   uint16_t port = 0;
   std::thread thread;
   // Shared with the sessions, which may outlive the server in a caller's hands.
@@ -116,24 +130,27 @@ struct HttpServer::Impl {
   std::atomic<uint64_t> next_session_id{1};
 
   mutable std::mutex sessions_mutex;
-  std::map<uint64_t, std::weak_ptr<WsSessionImpl>> sessions;
+  std::map<uint64_t, std::weak_ptr<WsSessionBase>> sessions;
 
   void do_accept();
-  void register_session(const std::shared_ptr<WsSessionImpl>& session);
+  void register_session(const std::shared_ptr<WsSessionBase>& session);
   void unregister_session(uint64_t id);
 };
 
-// One WebSocket connection. All socket work happens on the I/O thread; the public methods post
-// there.
-class WsSessionImpl final : public WebSocketSession,
-                            public std::enable_shared_from_this<WsSessionImpl> {
+// One WebSocket connection over `Stream` (tcp::socket or TlsStream). All socket work happens on
+// the I/O thread; the public methods post there.
+template <typename Stream>
+class WsSessionImpl final : public WsSessionBase,
+                            public std::enable_shared_from_this<WsSessionImpl<Stream>> {
+  using std::enable_shared_from_this<WsSessionImpl<Stream>>::shared_from_this;
+
  public:
-  WsSessionImpl(HttpServer::Impl& server, std::shared_ptr<asio::io_context> ioc, tcp::socket socket,
+  WsSessionImpl(HttpServer::Impl& server, std::shared_ptr<asio::io_context> ioc, Stream stream,
                 const WebSocketHandler& handler, std::string target, uint64_t id)
       : ioc_(std::move(ioc)),
         server_stopped_(server.stopped),
         server_(server),
-        ws_(std::move(socket)),
+        ws_(std::move(stream)),
         handler_(handler),
         target_(std::move(target)),
         id_(id) {}
@@ -184,11 +201,11 @@ class WsSessionImpl final : public WebSocketSession,
   uint64_t id() const override { return id_; }
   const std::string& target() const override { return target_; }
 
-  // I/O thread only.
-  void abort_now() {
+  void abort_now() override {
     beast::error_code ignored;
-    ws_.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
-    ws_.next_layer().close(ignored);
+    tcp::socket& socket = beast::get_lowest_layer(ws_);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
     finish();
   }
 
@@ -269,7 +286,7 @@ class WsSessionImpl final : public WebSocketSession,
   std::shared_ptr<asio::io_context> ioc_;  // declared first: destroyed after the stream
   std::shared_ptr<std::atomic<bool>> server_stopped_;
   HttpServer::Impl& server_;  // used on the I/O thread only, which the server outlives
-  websocket::stream<tcp::socket> ws_;
+  websocket::stream<Stream> ws_;
   const WebSocketHandler& handler_;  // owned by the server, which outlives the I/O thread
   std::string target_;
   uint64_t id_;
@@ -284,26 +301,55 @@ class WsSessionImpl final : public WebSocketSession,
 
 namespace {
 
-// One HTTP connection: reads requests and answers them until the peer closes, or hands the
-// socket to a WebSocket session on an upgrade.
-class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
- public:
-  HttpConnection(HttpServer::Impl& server, tcp::socket socket)
-      : server_(server), socket_(std::move(socket)) {}
+// One HTTP connection over `Stream`: (for TLS, first the handshake) reads requests and answers
+// them until the peer closes, or hands the stream to a WebSocket session on an upgrade.
+template <typename Stream>
+class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream>> {
+  using std::enable_shared_from_this<HttpConnection<Stream>>::shared_from_this;
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
-  void start() { do_read(); }
+ public:
+  HttpConnection(HttpServer::Impl& server, Stream stream)
+      : server_(server), stream_(std::move(stream)) {}
+
+  void start() {
+    if constexpr (kTls) {
+      // A client that refuses the certificate aborts here; nothing else to do for it.
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = shared_from_this()](beast::error_code error) {
+                                if (error) return self->close_now();
+                                self->do_read();
+                              });
+    } else {
+      do_read();
+    }
+  }
 
  private:
+  void close_now() {
+    beast::error_code ignored;
+    tcp::socket& socket = beast::get_lowest_layer(stream_);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+
+  // After the last response: TLS says close_notify first, plain TCP half-closes.
+  void finish_sending() {
+    if constexpr (kTls) {
+      stream_.async_shutdown(
+          [self = shared_from_this()](beast::error_code) { self->close_now(); });
+    } else {
+      beast::error_code ignored;
+      stream_.shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
   void do_read() {
     parser_.emplace();
     parser_->body_limit(server_.options.max_request_body_bytes);
-    http::async_read(socket_, buffer_, *parser_,
+    http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code error, size_t) {
-                       if (error) {
-                         beast::error_code ignored;
-                         self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
-                         return;
-                       }
+                       if (error) return self->close_now();
                        self->on_request(self->parser_->release());
                      });
   }
@@ -314,9 +360,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
       const std::string_view path = std::string_view(target).substr(0, target.find('?'));
       const auto it = server_.websocket_paths.find(path);
       if (it != server_.websocket_paths.end()) {
-        auto session =
-            std::make_shared<WsSessionImpl>(server_, server_.ioc, std::move(socket_), it->second,
-                                            target, server_.next_session_id.fetch_add(1));
+        auto session = std::make_shared<WsSessionImpl<Stream>>(
+            server_, server_.ioc, std::move(stream_), it->second, target,
+            server_.next_session_id.fetch_add(1));
         session->run(std::move(request));
         return;
       }
@@ -337,6 +383,12 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
       answer.status = 404;
       answer.body = "not found\n";
     }
+    if (answer.status == 0) {
+      // The handler asked for no answer (a response lost on the way, for fault injection):
+      // the connection closes without a byte.
+      close_now();
+      return;
+    }
 
     auto response = std::make_shared<http::response<http::string_body>>();
     response->version(request.version());
@@ -352,19 +404,16 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     response->keep_alive(request.keep_alive());
     response->prepare_payload();
 
-    http::async_write(socket_, *response,
+    http::async_write(stream_, *response,
                       [self = shared_from_this(), response](beast::error_code error, size_t) {
-                        if (error || !response->keep_alive()) {
-                          beast::error_code ignored;
-                          self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
-                          return;
-                        }
+                        if (error) return self->close_now();
+                        if (!response->keep_alive()) return self->finish_sending();
                         self->do_read();
                       });
   }
 
   HttpServer::Impl& server_;
-  tcp::socket socket_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
 };
@@ -379,13 +428,18 @@ void HttpServer::Impl::do_accept() {
       // Small frames (book updates, acks) must not wait for Nagle's algorithm.
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<HttpConnection>(*this, std::move(socket))->start();
+      if (tls) {
+        std::make_shared<HttpConnection<TlsStream>>(*this, TlsStream(std::move(socket), *tls))
+            ->start();
+      } else {
+        std::make_shared<HttpConnection<tcp::socket>>(*this, std::move(socket))->start();
+      }
     }
     do_accept();
   });
 }
 
-void HttpServer::Impl::register_session(const std::shared_ptr<WsSessionImpl>& session) {
+void HttpServer::Impl::register_session(const std::shared_ptr<WsSessionBase>& session) {
   std::lock_guard lock(sessions_mutex);
   sessions[session->id()] = session;
 }
@@ -404,6 +458,26 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(
   if (error) {
     return invalid_argument("http server: bind address '" + options.bind_address +
                             "' is not an IP address: " + error.message());
+  }
+  if (options.tls_certificate_file.empty() != options.tls_private_key_file.empty()) {
+    return invalid_argument(
+        "http server: TLS needs both a certificate file and a private key file");
+  }
+  if (!options.tls_certificate_file.empty()) {
+    impl->tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+    impl->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                           ssl::context::no_tlsv1_1);
+    impl->tls->use_certificate_chain_file(options.tls_certificate_file, error);
+    if (error) {
+      return invalid_argument("http server: cannot load the TLS certificate chain '" +
+                              options.tls_certificate_file + "': " + error.message());
+    }
+    impl->tls->use_private_key_file(options.tls_private_key_file, ssl::context::pem, error);
+    if (error) {
+      return invalid_argument("http server: cannot load the TLS private key '" +
+                              options.tls_private_key_file + "': " + error.message());
+    }
   }
   const tcp::endpoint endpoint(address, options.port);
   const std::string where = options.bind_address + ":" + std::to_string(options.port);
@@ -430,6 +504,8 @@ HttpServer::~HttpServer() { stop(); }
 
 uint16_t HttpServer::port() const { return impl_->port; }
 
+bool HttpServer::tls() const { return impl_->tls != nullptr; }
+
 std::string HttpServer::host_port() const {
   return impl_->options.bind_address + ":" + std::to_string(impl_->port);
 }
@@ -440,7 +516,7 @@ void HttpServer::stop() {
   asio::post(*impl->ioc, [impl] {
     beast::error_code ignored;
     impl->acceptor.close(ignored);
-    std::vector<std::shared_ptr<WsSessionImpl>> open;
+    std::vector<std::shared_ptr<WsSessionBase>> open;
     {
       std::lock_guard lock(impl->sessions_mutex);
       for (auto& [id, weak] : impl->sessions) {

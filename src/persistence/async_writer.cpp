@@ -27,6 +27,52 @@ Status run_command(Database& db, const WriteCommand& command) {
   }
 }
 
+// Stands in for the database while a bulk command's apply runs, to learn the row it inserts:
+// the first execute() of the command's one-row statement is recorded and answered "one row
+// inserted"; any other call is refused, and the command then runs for real on its own.
+class RowRecorder final : public Database {
+ public:
+  RowRecorder(std::string_view dialect, const BulkInsert& bulk) : dialect_(dialect), bulk_(bulk) {}
+
+  // The recorded row when apply did exactly what a bulk command must.
+  std::optional<SqlParams> take(const Status& applied) {
+    if (!applied.is_ok() || refused_ || !row_) return std::nullopt;
+    return std::move(row_);
+  }
+
+  std::string_view dialect() const override { return dialect_; }
+  Result<int64_t> execute(const Statement& statement, const SqlParams& params) override {
+    if (row_ || refused_ || statement.sql != bulk_.row.sql || params.size() != bulk_.columns) {
+      return refuse();
+    }
+    row_ = params;
+    return int64_t{1};
+  }
+  Result<std::vector<Row>> query(const Statement&, const SqlParams&) override { return refuse(); }
+  Status execute_script(std::string_view, std::string_view) override { return refuse(); }
+  Status transaction(std::string_view, const TransactionBody&) override { return refuse(); }
+  Result<bool> table_exists(std::string_view) override { return refuse(); }
+
+ private:
+  Status refuse() {
+    refused_ = true;
+    return failed_precondition("not a one-row bulk insert");
+  }
+
+  std::string_view dialect_;
+  const BulkInsert& bulk_;
+  std::optional<SqlParams> row_;
+  bool refused_ = false;
+};
+
+bool same_key(const Row& returned, const SqlParams& row, const BulkInsert& bulk) {
+  if (returned.size() != bulk.key_count) return false;
+  for (size_t k = 0; k < bulk.key_count; ++k) {
+    if (!(returned[k] == row[bulk.key_params[k]])) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 AsyncWriter::AsyncWriter(std::unique_ptr<Database> db, AsyncWriterOptions options)
@@ -187,7 +233,8 @@ bool AsyncWriter::write_batch(std::vector<WriteCommand>& batch) {
   std::vector<Failure> failures;
   auto backoff = options_.retry_backoff_initial;
   int busy_retries = 0;
-  // Fast path: the commands run straight in the batch's transaction. When one fails, the batch
+  // Fast path: the commands run straight in the batch's transaction, neighbouring bulk inserts
+  // joined into multi-row statements (run_joined). When one fails, the batch
   // is rolled back and run again with a savepoint around each command, so that a bad command
   // costs only itself. (Savepoints cost about a third of a simple insert, and failures are rare.)
   bool isolate = false;
@@ -195,17 +242,16 @@ bool AsyncWriter::write_batch(std::vector<WriteCommand>& batch) {
     failures.clear();
     bool command_failed = false;
     const Status outcome = db_->transaction("write batch", [&](Database& db) -> Status {
+      if (!isolate) {
+        Status status = run_joined(db, batch);
+        if (!status.is_ok() && status.code() != StatusCode::kUnavailable) command_failed = true;
+        return status;  // kUnavailable: retry the whole batch
+      }
       for (size_t i = 0; i < batch.size(); ++i) {
-        Status status =
-            isolate ? db.transaction(batch[i].purpose,
-                                     [&](Database& tx) { return run_command(tx, batch[i]); })
-                    : run_command(db, batch[i]);
+        Status status = db.transaction(batch[i].purpose,
+                                       [&](Database& tx) { return run_command(tx, batch[i]); });
         if (status.is_ok()) continue;
         if (status.code() == StatusCode::kUnavailable) return status;  // retry the whole batch
-        if (!isolate) {
-          command_failed = true;
-          return status;
-        }
         failures.push_back({i, status});
       }
       return Status::ok();
@@ -231,6 +277,93 @@ bool AsyncWriter::write_batch(std::vector<WriteCommand>& batch) {
     for (const WriteCommand& command : batch) report(command.purpose, outcome);
     return false;
   }
+}
+
+Status AsyncWriter::run_joined(Database& db, std::vector<WriteCommand>& batch) {
+  const BulkInsert* open_bulk = nullptr;  // the insert whose rows are being collected
+  std::vector<size_t> commands;
+  std::vector<SqlParams> rows;
+  auto insert_collected = [&]() -> Status {
+    if (open_bulk == nullptr) return Status::ok();
+    Status status = insert_rows(db, batch, *open_bulk, commands, rows);
+    open_bulk = nullptr;
+    commands.clear();
+    rows.clear();
+    return status;
+  };
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const BulkInsert* bulk = batch[i].bulk;
+    if (bulk != nullptr) {
+      RowRecorder recorder(db.dialect(), *bulk);
+      if (auto row = recorder.take(run_command(recorder, batch[i]))) {
+        if (bulk != open_bulk) {
+          GF_RETURN_IF_ERROR(insert_collected());
+          open_bulk = bulk;
+        }
+        commands.push_back(i);
+        rows.push_back(std::move(*row));
+        continue;
+      }
+    }
+    // Anything else runs on its own, after the rows collected before it (commands keep their
+    // order).
+    GF_RETURN_IF_ERROR(insert_collected());
+    GF_RETURN_IF_ERROR(run_command(db, batch[i]));
+  }
+  return insert_collected();
+}
+
+Status AsyncWriter::insert_rows(Database& db, std::vector<WriteCommand>& batch,
+                                const BulkInsert& bulk, const std::vector<size_t>& commands,
+                                std::vector<SqlParams>& rows) {
+  size_t done = 0;
+  while (done < rows.size()) {
+    // Chunks of fixed sizes (multi_row_chunk); the last one to three rows go one by one, as
+    // their commands.
+    const size_t count = multi_row_chunk(rows.size() - done);
+    if (count < 4) {
+      for (; done < rows.size(); ++done) GF_RETURN_IF_ERROR(run_command(db, batch[commands[done]]));
+      break;
+    }
+    SqlParams params;
+    params.reserve(count * bulk.columns);
+    for (size_t k = done; k < done + count; ++k) {
+      for (SqlValue& value : rows[k]) params.push_back(std::move(value));
+    }
+    auto inserted = db.query({bulk.row.purpose, bulk_sql(bulk, count)}, params);
+    if (!inserted) return inserted.status();
+    // Move the values back into their rows: the key comparison below reads them.
+    for (size_t k = done, p = 0; k < done + count; ++k) {
+      for (SqlValue& value : rows[k]) value = std::move(params[p++]);
+    }
+    // RETURNING names the rows inserted, by key (normally in VALUES order). A key that appears
+    // twice in the statement is inserted once: the first command with it gets the row.
+    std::vector<bool> taken(inserted->size(), false);
+    size_t next = 0;
+    for (size_t k = done; k < done + count; ++k) {
+      bool matched = false;
+      if (next < inserted->size() && !taken[next] && same_key((*inserted)[next], rows[k], bulk)) {
+        taken[next++] = true;
+        matched = true;
+      } else {
+        for (size_t r = 0; r < inserted->size() && !matched; ++r) {
+          if (!taken[r] && same_key((*inserted)[r], rows[k], bulk)) {
+            taken[r] = true;
+            matched = true;
+          }
+        }
+      }
+      if (!matched) GF_RETURN_IF_ERROR(run_command(db, batch[commands[k]]));
+    }
+    done += count;
+  }
+  return Status::ok();
+}
+
+const std::string& AsyncWriter::bulk_sql(const BulkInsert& bulk, size_t rows) {
+  auto [it, added] = bulk_sql_.try_emplace({&bulk, rows});
+  if (added) it->second = multi_row_sql(bulk.head, bulk.columns, rows, bulk.tail);
+  return it->second;
 }
 
 void AsyncWriter::report(std::string_view purpose, const Status& status) {

@@ -14,6 +14,25 @@ std::optional<int64_t> Row::integer(size_t column) const {
   return value.integer();
 }
 
+std::string multi_row_sql(std::string_view head, size_t columns, size_t rows,
+                          std::string_view tail) {
+  std::string tuple = "(";
+  for (size_t c = 0; c < columns; ++c) tuple += c == 0 ? "?" : ", ?";
+  tuple += ")";
+  std::string sql;
+  sql.reserve(head.size() + tail.size() + rows * (tuple.size() + 2) + 2);
+  sql.append(head).append(" ");
+  for (size_t r = 0; r < rows; ++r) sql.append(r == 0 ? "" : ", ").append(tuple);
+  if (!tail.empty()) sql.append(" ").append(tail);
+  return sql;
+}
+
+size_t multi_row_chunk(size_t rows_left) {
+  size_t count = kMaxRowsPerInsert;
+  while (count > 1 && count > rows_left) count /= 4;
+  return count;
+}
+
 std::string number_placeholders(std::string_view sql) {
   enum class State { kCode, kString, kIdentifier, kLineComment, kBlockComment };
   State state = State::kCode;

@@ -18,9 +18,7 @@ void EventLogRecorder::on_event(const Event& event) {
   // The bus does not guard its hook: nothing may escape from here into dispatch. Copying the
   // event can only fail for lack of memory, which then counts as a dropped event.
   try {
-    Status queued = writer_.enqueue("append event to log", [run_id = run_id_, event](Database& db) {
-      return SqlEventLogRepository(db).append(*run_id, event);
-    });
+    Status queued = writer_.enqueue(append_event_command(run_id_, event));
     if (queued.is_ok()) {
       ++recorded_;
     } else {

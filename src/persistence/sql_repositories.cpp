@@ -1,5 +1,6 @@
 #include "galfriday/persistence/sql_repositories.hpp"
 
+#include <array>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <system_error>
@@ -288,11 +289,18 @@ Result<OrderRecord> read_order(const Row& row) {
 
 // ---- Fills --------------------------------------------------------------------------------
 
+// The one-row insert and its multi-row form for the AsyncWriter (BulkInsert) share their text.
+#define GF_INSERT_FILL_HEAD                                                                     \
+  "INSERT INTO fills (trade_id, client_order_id, exchange_order_id, instrument, side, price, " \
+  "qty, fee, fee_currency, liquidity, ts_ns, ts) VALUES"
+#define GF_INSERT_FILL_CONFLICT "ON CONFLICT (trade_id) DO NOTHING"
+
 constexpr Statement kInsertFill{
     "insert fill",
-    "INSERT INTO fills (trade_id, client_order_id, exchange_order_id, instrument, side, price, "
-    "qty, fee, fee_currency, liquidity, ts_ns, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (trade_id) DO NOTHING"};
+    GF_INSERT_FILL_HEAD " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " GF_INSERT_FILL_CONFLICT};
+
+const BulkInsert kBulkInsertFill{kInsertFill, GF_INSERT_FILL_HEAD, 12,
+                                 GF_INSERT_FILL_CONFLICT " RETURNING trade_id", {0, 0}, 1};
 
 constexpr Statement kFindFill{
     "find fill",
@@ -395,10 +403,16 @@ Result<SignalRecord> read_signal(const Row& row) {
 
 // ---- Event log ----------------------------------------------------------------------------
 
-constexpr Statement kAppendEvent{
-    "append event to log",
-    "INSERT INTO event_log (run_id, sequence, type, ts_event_ns, ts_init_ns, json) "
-    "VALUES (?, ?, ?, ?, ?, ?)"};
+#define GF_APPEND_EVENT_HEAD \
+  "INSERT INTO event_log (run_id, sequence, type, ts_event_ns, ts_init_ns, json) VALUES"
+
+constexpr Statement kAppendEvent{"append event to log", GF_APPEND_EVENT_HEAD " (?, ?, ?, ?, ?, ?)"};
+
+// A row already logged is left alone by the multi-row form; append() then runs on its own and
+// reports kAlreadyExists as the one-row insert does.
+const BulkInsert kBulkAppendEvent{
+    kAppendEvent, GF_APPEND_EVENT_HEAD, 6,
+    "ON CONFLICT (run_id, sequence) DO NOTHING RETURNING run_id, sequence", {0, 1}, 2};
 
 constexpr Statement kReadEvents{
     "read event log",
@@ -521,6 +535,38 @@ constexpr Statement kBarRange{
     "SELECT bar_start_ns, open, high, low, close, volume, trade_count FROM historical_bars "
     "WHERE instrument = ? AND interval_ns = ? AND bar_start_ns >= ? AND bar_start_ns < ? "
     "ORDER BY bar_start_ns"};
+
+// ---- Historical market trades -------------------------------------------------------------
+
+constexpr std::string_view kInsertTradesHead =
+    "INSERT INTO market_trades (instrument, trade_id, price, qty, side, ord_type, ts_ns, ts) "
+    "VALUES";
+constexpr size_t kTradeColumns = 8;
+constexpr std::string_view kInsertTradesTail = "ON CONFLICT (instrument, trade_id) DO NOTHING";
+
+// The multi-row insert of `rows` trades, rows being one of multi_row_chunk()'s sizes.
+const std::string& insert_trades_sql(size_t rows) {
+  static const std::array<std::string, 5> sql = [] {
+    std::array<std::string, 5> out;
+    for (size_t i = 0, count = 1; i < out.size(); ++i, count *= 4) {
+      out[i] = multi_row_sql(kInsertTradesHead, kTradeColumns, count, kInsertTradesTail);
+    }
+    return out;
+  }();
+  size_t index = 0;
+  for (size_t count = rows; count > 1; count /= 4) ++index;
+  return sql.at(index);
+}
+
+constexpr Statement kTradeRange{
+    "read market trades",
+    "SELECT trade_id, price, qty, side, ord_type, ts_ns FROM market_trades "
+    "WHERE instrument = ? AND ts_ns >= ? AND ts_ns < ? ORDER BY trade_id"};
+
+constexpr Statement kTradeSummary{
+    "summarize market trades",
+    "SELECT instrument, COUNT(*), MIN(ts_ns), MAX(ts_ns), MIN(trade_id), MAX(trade_id) "
+    "FROM market_trades GROUP BY instrument ORDER BY instrument"};
 
 // ---- Halt state ---------------------------------------------------------------------------
 
@@ -846,6 +892,77 @@ Result<std::vector<MarketDataOHLCVEvent>> SqlBarRepository::range(const Instrume
       });
 }
 
+// ---- Historical market trades -------------------------------------------------------------
+
+Result<int64_t> SqlTradeRepository::insert(const std::vector<MarketTradeRecord>& trades) {
+  for (const MarketTradeRecord& t : trades) {
+    if (t.ord_type != OrderType::kMarket && t.ord_type != OrderType::kLimit) {
+      return invalid_argument("insert market trades: " + t.instrument.str() + " trade " +
+                              std::to_string(t.trade_id) + " has order type " +
+                              std::string(to_string(t.ord_type)) + " (market or limit expected)");
+    }
+  }
+  int64_t stored = 0;
+  const Status done = db_.transaction("insert market trades", [&](Database& tx) -> Status {
+    for (size_t next = 0; next < trades.size();) {
+      const size_t count = multi_row_chunk(trades.size() - next);
+      SqlParams params;
+      params.reserve(count * kTradeColumns);
+      for (size_t i = next; i < next + count; ++i) {
+        const MarketTradeRecord& t = trades[i];
+        for (SqlValue& value : SqlParams{t.instrument.str(), t.trade_id, decimal(t.price),
+                                         decimal(t.qty), enumeration(t.side),
+                                         enumeration(t.ord_type), nanos(t.ts), iso(t.ts)}) {
+          params.push_back(std::move(value));
+        }
+      }
+      auto inserted = tx.execute({"insert market trades", insert_trades_sql(count)}, params);
+      if (!inserted) return inserted.status();
+      stored += *inserted;
+      next += count;
+    }
+    return Status::ok();
+  });
+  if (!done.is_ok()) return done;
+  return stored;
+}
+
+Result<std::vector<MarketTradeRecord>> SqlTradeRepository::range(const InstrumentId& instrument,
+                                                                 Timestamp from, Timestamp to) {
+  return read_all<MarketTradeRecord>(
+      db_.query(kTradeRange, {instrument.str(), nanos(from), nanos(to)}),
+      [&](const Row& row) -> Result<MarketTradeRecord> {
+        RowReader r(row, "market_trades",
+                    instrument.str() + "#" + std::to_string(row.integer(0).value_or(0)));
+        MarketTradeRecord t;
+        t.instrument = instrument;
+        t.trade_id = r.integer(0, "trade_id");
+        t.price = r.decimal<Price>(1, "price");
+        t.qty = r.decimal<Quantity>(2, "qty");
+        t.side = r.enumeration<Side>(3, "side");
+        t.ord_type = r.enumeration<OrderType>(4, "ord_type");
+        t.ts = r.time(5, "ts_ns");
+        if (!r.status().is_ok()) return r.status();
+        return t;
+      });
+}
+
+Result<std::vector<MarketTradeSummary>> SqlTradeRepository::summary() {
+  return read_all<MarketTradeSummary>(
+      db_.query(kTradeSummary), [](const Row& row) -> Result<MarketTradeSummary> {
+        RowReader r(row, "market_trades", row.text(0).value_or("?"));
+        MarketTradeSummary s;
+        s.instrument = r.strong_id<InstrumentId>(0, "instrument");
+        s.count = r.integer(1, "count");
+        s.first = r.time(2, "min(ts_ns)");
+        s.last = r.time(3, "max(ts_ns)");
+        s.first_trade_id = r.integer(4, "min(trade_id)");
+        s.last_trade_id = r.integer(5, "max(trade_id)");
+        if (!r.status().is_ok()) return r.status();
+        return s;
+      });
+}
+
 // ---- Halt state ---------------------------------------------------------------------------
 
 Status SqlHaltStateRepository::record(const HaltRecord& h) {
@@ -868,6 +985,24 @@ Result<std::vector<HaltRecord>> SqlHaltStateRepository::history() {
                               [](const Row& row) { return read_halt(row, "halt_history"); });
 }
 
+// ---- Writer commands ----------------------------------------------------------------------
+
+WriteCommand insert_fill_command(FillRecord fill) {
+  return WriteCommand{kInsertFill.purpose,
+                      [fill = std::move(fill)](Database& db) {
+                        return SqlFillRepository(db).insert(fill).status();
+                      },
+                      &kBulkInsertFill};
+}
+
+WriteCommand append_event_command(std::shared_ptr<const std::string> run_id, Event event) {
+  return WriteCommand{kAppendEvent.purpose,
+                      [run_id = std::move(run_id), event = std::move(event)](Database& db) {
+                        return SqlEventLogRepository(db).append(*run_id, event);
+                      },
+                      &kBulkAppendEvent};
+}
+
 Repositories make_sql_repositories(Database& db) {
   return Repositories{std::make_unique<SqlOrderRepository>(db),
                       std::make_unique<SqlFillRepository>(db),
@@ -875,7 +1010,8 @@ Repositories make_sql_repositories(Database& db) {
                       std::make_unique<SqlEventLogRepository>(db),
                       std::make_unique<SqlPortfolioSnapshotRepository>(db),
                       std::make_unique<SqlBarRepository>(db),
-                      std::make_unique<SqlHaltStateRepository>(db)};
+                      std::make_unique<SqlHaltStateRepository>(db),
+                      std::make_unique<SqlTradeRepository>(db)};
 }
 
 }  // namespace galfriday::persistence

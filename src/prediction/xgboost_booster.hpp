@@ -69,8 +69,9 @@ class Booster {
 
   // One output per row of a dense row-major matrix of doubles (XGBoost casts them to float as
   // it does for training data). Thread-safe on a configured tree booster (each thread passes the
-  // input through its own proxy DMatrix); no value is treated as missing because callers reject
-  // non-finite inputs before. Single-output models only.
+  // input through its own proxy DMatrix). NaN is XGBoost's "missing" marker: XGBoostModel rejects
+  // non-finite inputs before predicting and passes NaN only in its load-time probe rows, which
+  // check the native evaluator's default branches. Single-output models only.
   Status predict_dense(std::span<const double> values, size_t rows, size_t cols,
                        std::vector<double>& out) const;
   // The same for one row, without allocating.

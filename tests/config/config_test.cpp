@@ -198,6 +198,9 @@ TEST(ConfigExample, MentionsEveryKey) {
                           "slippage_pct",
                           "impact_pct_per_volume",
                           "fill_liquidity_ratio",
+                          "latency_ms",
+                          "latency_jitter_ms",
+                          "latency_seed",
                           "backtest",
                           "report_dir",
                           "logging",
@@ -1161,13 +1164,16 @@ TEST(ConfigLoader, MarketDataRangesAreChecked) {
 
 TEST(ConfigDatabase, ReadsThePostgresBackendAndInfluxSettings) {
   const Config config = load_valid(R"(
-database: {backend: postgres, url: "postgresql://trader@db.example:5432/galfriday", schema: live}
+database: {backend: postgres, url: "postgresql://trader@db.example:5432/galfriday", schema: live,
+           fallback_to_sqlite: true}
 influxdb: {enabled: true, url: "http://influx:8086", api_version: 2, org: acme, bucket: gf,
            batch_points: 100, flush_interval_ms: 250, max_buffered_points: 1000}
 )");
   EXPECT_EQ(config.database.backend, DatabaseBackend::kPostgres);
   EXPECT_EQ(config.database.url, "postgresql://trader@db.example:5432/galfriday");
   EXPECT_EQ(config.database.schema, "live");
+  EXPECT_TRUE(config.database.fallback_to_sqlite);
+  EXPECT_FALSE(DatabaseConfig().fallback_to_sqlite) << "no fallback unless configured";
   EXPECT_TRUE(config.influxdb.enabled);
   EXPECT_EQ(config.influxdb.api_version, 2);
   EXPECT_EQ(config.influxdb.bucket, "gf");
@@ -1180,6 +1186,8 @@ TEST(ConfigDatabase, RefusesAPasswordInTheFileAndBadValues) {
   EXPECT_EQ(only_error("database: {url: \"postgresql://db/x?password=s3cret\"}\n").path,
             "database.url");
   EXPECT_EQ(only_error("database: {backend: mysql}\n").path, "database.backend");
+  EXPECT_EQ(only_error("database: {fallback_to_sqlite: maybe}\n").path,
+            "database.fallback_to_sqlite");
   EXPECT_EQ(only_error("database: {schema: \"a;b\"}\n").path, "database.schema");
   EXPECT_EQ(only_error("influxdb: {api_version: 3}\n").path, "influxdb.api_version");
 }
@@ -1211,6 +1219,35 @@ TEST(ConfigLoader, LiveTradingKeysLoadAndAreValidated) {
       "kraken:\n  dead_mans_switch_interval_seconds: 60\n  dead_mans_switch_timeout_seconds: 60\n");
   EXPECT_EQ(late.path, "kraken.dead_mans_switch_interval_seconds");
   EXPECT_EQ(late.line, 2);
+}
+
+TEST(ConfigLoader, SimulatedLatencyKeysLoadAndAreValidated) {
+  const Config defaults = load_valid("execution:\n  taker_fee_pct: 0.26\n");
+  EXPECT_EQ(defaults.execution.latency_ms, 0.0);
+  EXPECT_EQ(defaults.execution.latency_jitter_ms, 0.0);
+  const Config config = load_valid(
+      "execution:\n  latency_ms: 12.5\n  latency_jitter_ms: 3\n  latency_seed: 77\n");
+  EXPECT_EQ(config.execution.latency_ms, 12.5);
+  EXPECT_EQ(config.execution.latency_jitter_ms, 3.0);
+  EXPECT_EQ(config.execution.latency_seed, 77);
+  EXPECT_EQ(only_error("execution:\n  latency_ms: -1\n").path, "execution.latency_ms");
+  EXPECT_EQ(only_error("execution:\n  latency_jitter_ms: 60001\n").path,
+            "execution.latency_jitter_ms");
+  EXPECT_EQ(only_error("execution:\n  latency_seed: -3\n").path, "execution.latency_seed");
+}
+
+TEST(ConfigLoader, ReconciliationKeysLoadAndAreValidated) {
+  const Config defaults = load_valid("kraken:\n  rest_poll_interval_seconds: 5\n");
+  EXPECT_EQ(defaults.kraken.reconcile_interval_seconds, 300);
+  EXPECT_FALSE(defaults.kraken.adopt_unknown_orders);
+  const Config config =
+      load_valid("kraken:\n  reconcile_interval_seconds: 60\n  adopt_unknown_orders: true\n");
+  EXPECT_EQ(config.kraken.reconcile_interval_seconds, 60);
+  EXPECT_TRUE(config.kraken.adopt_unknown_orders);
+  EXPECT_EQ(only_error("kraken:\n  reconcile_interval_seconds: 5\n").path,
+            "kraken.reconcile_interval_seconds");
+  EXPECT_EQ(only_error("kraken:\n  adopt_unknown_orders: sometimes\n").path,
+            "kraken.adopt_unknown_orders");
 }
 
 }  // namespace

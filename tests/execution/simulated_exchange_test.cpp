@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -556,6 +557,300 @@ TEST_F(SimulatedExchangeTest, BarsOfOtherPairsDoNotFillAnOrder) {
   run_bar(make_bar(kEth, 1, eth("2000.00"), eth("2010.00"), eth("1990.00"), eth("2005.00")));
   EXPECT_TRUE(fills().empty());
   EXPECT_EQ(exchange_->open_orders(), 1u);
+}
+
+// --- Order books --------------------------------------------------------------------------------
+
+BookLevel level(Price price, const std::string& quantity) { return {price, qty(quantity)}; }
+
+MarketDataL2Event make_book(const InstrumentId& id, std::vector<BookLevel> bids,
+                            std::vector<BookLevel> asks) {
+  MarketDataL2Event book;
+  book.instrument = id;
+  book.bids = std::move(bids);
+  book.asks = std::move(asks);
+  return book;
+}
+
+// Time `offset` after 2024-01-01T00:00Z.
+Timestamp at(Duration offset) { return timestamp_from_seconds(kStart) + offset; }
+
+class SimulatedExchangeBookTest : public SimulatedExchangeTest {
+ protected:
+  // Publishes a book received at `when` (the bus stamps ts_init from the clock).
+  void run_book(const MarketDataL2Event& book, Timestamp when) {
+    clock_.advance_to(when);
+    publish(book);
+  }
+
+  static config::ExecutionConfig no_slippage() {
+    config::ExecutionConfig config = config::default_config().execution;
+    config.slippage_model = config::SlippageModel::kNone;
+    return config;
+  }
+
+  TradeSignalApprovedEvent limit_buy(const std::string& signal, Quantity size, Price limit) {
+    TradeSignalApprovedEvent approved = approval(signal, kBtc, size, btc("40000.0"), std::nullopt);
+    approved.order_type = OrderType::kLimit;
+    approved.limit_price = limit;
+    return approved;
+  }
+};
+
+TEST_F(SimulatedExchangeBookTest, MarketBuyWalksTheRealSnapshotsAsksAtTheirVolumeWeightedPrice) {
+  start();
+  publish(approval("s1", kBtc, qty("10"), btc("29000.0"), std::nullopt));
+  // The top of Kraken's BTC/USD snapshot in the samples (2023-07-30).
+  run_book(make_book(kBtc, {level(btc("29430.2"), "0.18967538"), level(btc("29429.6"), "0.00011621")},
+                     {level(btc("29430.3"), "8.25215653"), level(btc("29430.4"), "2.55637606"),
+                      level(btc("29430.5"), "0.2997598")}),
+           at(std::chrono::seconds(1)));
+  const auto entry = fills();
+  ASSERT_EQ(entry.size(), 2u);  // one taker fill per level taken
+  EXPECT_EQ(entry[0].status, OrderStatus::kPartiallyFilled);
+  EXPECT_EQ(entry[0].last_fill->price, btc("29430.3"));
+  EXPECT_EQ(entry[0].last_fill->qty, qty("8.25215653"));
+  // 29430.3 × 8.25215653 = 242863.44232...; × 0.26 % = 631.444950... -> 631.44496.
+  EXPECT_EQ(entry[0].last_fill->fee, usd("631.44496"));
+  EXPECT_EQ(entry[0].last_fill->liquidity, Liquidity::kTaker);
+  EXPECT_EQ(entry[1].status, OrderStatus::kFilled);
+  EXPECT_EQ(entry[1].last_fill->price, btc("29430.4"));
+  EXPECT_EQ(entry[1].last_fill->qty, qty("1.74784347"));
+  EXPECT_EQ(entry[1].last_fill->fee, usd("133.74331"));  // 51439.73246 × 0.26 %
+  // (8.25215653 × 29430.3 + 1.74784347 × 29430.4) / 10 = 29430.3174784347, at 5 decimals.
+  EXPECT_EQ(*entry[1].average_fill_price, Price::parse("29430.31748", 5).value());
+  EXPECT_EQ(entry[1].meta.ts_event, at(std::chrono::seconds(1)));
+  EXPECT_EQ(exchange_->held(kBtc), qty("10"));
+}
+
+TEST_F(SimulatedExchangeBookTest, ThinBookFillsPartlyAndTheRestFillsOnLaterUpdates) {
+  start();
+  publish(approval("s1", kBtc, qty("1"), btc("49000.0"), std::nullopt));
+  run_book(make_book(kBtc, {level(btc("49990.0"), "5")},
+                     {level(btc("50000.0"), "0.3"), level(btc("50001.0"), "0.2")}),
+           at(std::chrono::seconds(1)));
+  EXPECT_EQ(reports_of("gf-s1-entry").back().status, OrderStatus::kPartiallyFilled);
+  EXPECT_EQ(reports_of("gf-s1-entry").back().quantity_filled, qty("0.5"));
+  EXPECT_EQ(exchange_->open_orders(), 1u);  // no stop before the entry completes
+  run_book(make_book(kBtc, {level(btc("49995.0"), "5")}, {level(btc("50002.0"), "0.6")}),
+           at(std::chrono::seconds(2)));
+  const ExecutionReportEvent done = reports_of("gf-s1-entry").back();
+  EXPECT_EQ(done.status, OrderStatus::kFilled);
+  EXPECT_EQ(done.last_fill->qty, qty("0.5"));
+  EXPECT_EQ(done.last_fill->price, btc("50002.0"));
+  // (0.3 × 50000.0 + 0.2 × 50001.0 + 0.5 × 50002.0) / 1 = 50001.2
+  EXPECT_EQ(*done.average_fill_price, btc("50001.2"));
+  EXPECT_EQ(reports_of("gf-s1-sl").size(), 1u);
+}
+
+TEST_F(SimulatedExchangeBookTest, LiquidityTakenIsNotReusedAtTheSameBookState) {
+  start();
+  publish(approval("s1", kBtc, qty("0.2"), btc("49000.0"), std::nullopt));
+  publish(approval("s2", kBtc, qty("0.2"), btc("49000.0"), std::nullopt));
+  const auto book = make_book(kBtc, {level(btc("49990.0"), "5")},
+                              {level(btc("50000.0"), "0.3"), level(btc("50001.0"), "1")});
+  run_book(book, at(std::chrono::seconds(1)));
+  ASSERT_EQ(reports_of("gf-s1-entry").back().status, OrderStatus::kFilled);
+  EXPECT_EQ(reports_of("gf-s1-entry").back().last_fill->price, btc("50000.0"));
+  // The second order finds only 0.1 left at 50000.0 and takes the next level for the rest.
+  const auto second = reports_of("gf-s2-entry");
+  ASSERT_EQ(second.size(), 3u);
+  EXPECT_EQ(second[1].last_fill->qty, qty("0.1"));
+  EXPECT_EQ(second[1].last_fill->price, btc("50000.0"));
+  EXPECT_EQ(second[1].last_fill->fee, usd("13.0"));  // 5000 × 0.26 %
+  EXPECT_EQ(second[2].last_fill->qty, qty("0.1"));
+  EXPECT_EQ(second[2].last_fill->price, btc("50001.0"));
+  EXPECT_EQ(second[2].last_fill->fee, usd("13.00026"));  // 5000.1 × 0.26 %
+  EXPECT_EQ(*second[2].average_fill_price, btc("50000.5"));
+
+  // A new book state offers its levels in full again.
+  reports_.clear();
+  publish(approval("s3", kBtc, qty("0.3"), btc("49000.0"), std::nullopt));
+  run_book(book, at(std::chrono::seconds(2)));
+  ASSERT_EQ(fills().size(), 1u);
+  EXPECT_EQ(fills()[0].last_fill->qty, qty("0.3"));
+  EXPECT_EQ(fills()[0].last_fill->price, btc("50000.0"));
+}
+
+TEST_F(SimulatedExchangeBookTest, MarketableLimitTakesOnArrivalThenRestsAndFillsAsMakerWhenCrossed) {
+  start();
+  publish(limit_buy("s1", qty("1"), btc("50000.5")));
+  // On arrival it crosses the 50000.0 ask: that part is a taker fill; 50001.0 is beyond it.
+  run_book(make_book(kBtc, {level(btc("49999.0"), "2")},
+                     {level(btc("50000.0"), "0.4"), level(btc("50001.0"), "0.5")}),
+           at(std::chrono::seconds(1)));
+  ASSERT_EQ(fills().size(), 1u);
+  EXPECT_EQ(fills()[0].last_fill->price, btc("50000.0"));
+  EXPECT_EQ(fills()[0].last_fill->qty, qty("0.4"));
+  EXPECT_EQ(fills()[0].last_fill->liquidity, Liquidity::kTaker);
+  EXPECT_EQ(fills()[0].last_fill->fee, usd("52.0"));  // 20000 × 0.26 %
+
+  // Resting now: a book that does not cross it fills nothing.
+  run_book(make_book(kBtc, {level(btc("50000.0"), "2")}, {level(btc("50001.0"), "3")}),
+           at(std::chrono::seconds(2)));
+  EXPECT_EQ(fills().size(), 1u);
+
+  // Asks at or below the limit cross the resting bid: it fills at its own price, as maker, for
+  // the crossing quantity (0.3 + 0.2); the 50002.0 level does not cross.
+  run_book(make_book(kBtc, {level(btc("50000.0"), "2")},
+                     {level(btc("50000.4"), "0.3"), level(btc("50000.5"), "0.2"),
+                      level(btc("50002.0"), "5")}),
+           at(std::chrono::seconds(3)));
+  ASSERT_EQ(fills().size(), 3u);
+  for (size_t i : {1u, 2u}) {
+    EXPECT_EQ(fills()[i].last_fill->price, btc("50000.5"));
+    EXPECT_EQ(fills()[i].last_fill->liquidity, Liquidity::kMaker);
+  }
+  EXPECT_EQ(fills()[1].last_fill->qty, qty("0.3"));
+  EXPECT_EQ(fills()[1].last_fill->fee, usd("24.00024"));  // 15000.15 × 0.16 %
+  EXPECT_EQ(fills()[2].last_fill->qty, qty("0.2"));
+  EXPECT_EQ(fills()[2].status, OrderStatus::kPartiallyFilled);
+  EXPECT_EQ(fills()[2].quantity_filled, qty("0.9"));
+
+  run_book(make_book(kBtc, {level(btc("50000.0"), "2")}, {level(btc("50000.5"), "4")}),
+           at(std::chrono::seconds(4)));
+  EXPECT_EQ(fills().back().status, OrderStatus::kFilled);
+  EXPECT_EQ(fills().back().last_fill->qty, qty("0.1"));
+  EXPECT_EQ(fills().back().last_fill->liquidity, Liquidity::kMaker);
+  EXPECT_EQ(exchange_->held(kBtc), qty("1"));
+}
+
+TEST_F(SimulatedExchangeBookTest, StopTriggersOnTheBidWalksTheBidsAndCancelsTheTarget) {
+  start();
+  publish(approval("s1", kBtc, qty("0.5"), btc("49000.0"), btc("52000.0")));
+  // The entry fills; its stop and target are placed and do not act on the same book.
+  run_book(make_book(kBtc, {level(btc("48000.0"), "9")}, {level(btc("50000.0"), "1")}),
+           at(std::chrono::seconds(1)));
+  ASSERT_EQ(exchange_->held(kBtc), qty("0.5"));
+  ASSERT_EQ(exchange_->open_orders(), 2u);
+  reports_.clear();
+  run_book(make_book(kBtc, {level(btc("49100.0"), "1")}, {level(btc("49200.0"), "1")}),
+           at(std::chrono::seconds(2)));
+  EXPECT_TRUE(fills().empty());  // the bid is above the stop
+
+  run_book(make_book(kBtc, {level(btc("48990.0"), "0.2"), level(btc("48980.0"), "0.5")},
+                     {level(btc("49000.0"), "1")}),
+           at(std::chrono::seconds(3)));
+  EXPECT_THAT(statuses_of("gf-s1-tp"), ElementsAre(OrderStatus::kCanceled));
+  EXPECT_THAT(statuses_of("gf-s1-sl"),
+              ElementsAre(OrderStatus::kPartiallyFilled, OrderStatus::kFilled));
+  const auto stop = reports_of("gf-s1-sl");
+  EXPECT_EQ(stop[0].last_fill->price, btc("48990.0"));
+  EXPECT_EQ(stop[0].last_fill->fee, usd("25.4748"));  // 9798 × 0.26 %
+  EXPECT_EQ(stop[1].last_fill->price, btc("48980.0"));
+  EXPECT_EQ(stop[1].last_fill->qty, qty("0.3"));
+  EXPECT_EQ(stop[1].last_fill->fee, usd("38.2044"));  // 14694 × 0.26 %
+  EXPECT_EQ(*stop[1].average_fill_price, btc("48984.0"));
+  EXPECT_TRUE(exchange_->held(kBtc).is_zero());
+  EXPECT_EQ(exchange_->open_orders(), 0u);
+}
+
+TEST_F(SimulatedExchangeBookTest, TakeProfitRestsThenFillsAsMakerWhenTheBidCrossesIt) {
+  start();
+  publish(approval("s1", kBtc, qty("0.5"), btc("49000.0"), btc("52000.0")));
+  run_book(make_book(kBtc, {level(btc("49990.0"), "9")}, {level(btc("50000.0"), "1")}),
+           at(std::chrono::seconds(1)));
+  run_book(make_book(kBtc, {level(btc("51000.0"), "9")}, {level(btc("51001.0"), "1")}),
+           at(std::chrono::seconds(2)));
+  reports_.clear();
+  run_book(make_book(kBtc, {level(btc("52001.0"), "0.3"), level(btc("51999.0"), "5")},
+                     {level(btc("52002.0"), "1")}),
+           at(std::chrono::seconds(3)));
+  ASSERT_EQ(fills().size(), 1u);
+  const ExecutionReportEvent target = fills()[0];
+  EXPECT_EQ(target.client_order_id, ClientOrderId("gf-s1-tp"));
+  EXPECT_EQ(target.last_fill->price, btc("52000.0"));
+  EXPECT_EQ(target.last_fill->qty, qty("0.3"));
+  EXPECT_EQ(target.last_fill->liquidity, Liquidity::kMaker);
+  EXPECT_EQ(target.last_fill->fee, usd("24.96"));  // 15600 × 0.16 %
+  EXPECT_EQ(exchange_->held(kBtc), qty("0.2"));
+  // One-cancels-other for the part sold: the stop now guards the remaining 0.2.
+  EXPECT_EQ(reports_of("gf-s1-sl").back().quantity_ordered, qty("0.2"));
+}
+
+TEST_F(SimulatedExchangeBookTest, BarsOfABookDrivenPairDoNotFillItsOrders) {
+  start(no_slippage());
+  run_book(make_book(kBtc, {level(btc("49990.0"), "1")}, {level(btc("50000.0"), "1")}),
+           at(std::chrono::seconds(1)));
+  publish(approval("s1", kBtc, qty("0.1"), btc("49000.0"), std::nullopt));
+  run_bar(make_bar(kBtc, 1, btc("50010.0"), btc("50200.0"), btc("49950.0"), btc("50100.0")));
+  EXPECT_TRUE(fills().empty());
+  run_book(make_book(kBtc, {level(btc("50090.0"), "1")}, {level(btc("50100.0"), "1")}),
+           at(std::chrono::seconds(121)));
+  ASSERT_EQ(fills().size(), 1u);
+  EXPECT_EQ(fills()[0].last_fill->price, btc("50100.0"));
+}
+
+TEST_F(SimulatedExchangeBookTest, BarsStillTimeOutALimitEntryOfABookDrivenPair) {
+  start();
+  run_book(make_book(kBtc, {level(btc("49990.0"), "1")}, {level(btc("50000.0"), "1")}),
+           at(std::chrono::seconds(1)));
+  publish(limit_buy("s1", qty("0.1"), btc("49000.0")));
+  for (int64_t i = 1; i <= SimulatedExchange::kLimitEntryTimeoutBars; ++i) {
+    run_bar(make_bar(kBtc, i, btc("50000.0"), btc("50100.0"), btc("48000.0"), btc("50000.0")));
+  }
+  EXPECT_THAT(statuses_of("gf-s1-entry"), ElementsAre(OrderStatus::kNew, OrderStatus::kCanceled));
+  EXPECT_TRUE(fills().empty());  // the bars' lows crossed the limit, but bars do not fill
+}
+
+// --- Latency -------------------------------------------------------------------------------------
+
+TEST_F(SimulatedExchangeBookTest, WithLatencyAnOrderFillsOnlyOnBooksReceivedAfterItArrives) {
+  config::ExecutionConfig config = config::default_config().execution;
+  config.latency_ms = 250;
+  start(config);
+  clock_.advance_to(at(std::chrono::seconds(10)));
+  publish(approval("s1", kBtc, qty("0.1"), btc("49000.0"), std::nullopt));
+  EXPECT_EQ(exchange_->arrival_time(at(std::chrono::seconds(10)), 1),
+            at(std::chrono::milliseconds(10250)));
+  run_book(make_book(kBtc, {level(btc("49990.0"), "1")}, {level(btc("50000.0"), "1")}),
+           at(std::chrono::milliseconds(10249)));
+  EXPECT_TRUE(fills().empty());  // still on its way
+  run_book(make_book(kBtc, {level(btc("50040.0"), "1")}, {level(btc("50050.0"), "1")}),
+           at(std::chrono::milliseconds(10250)));
+  ASSERT_EQ(fills().size(), 1u);
+  EXPECT_EQ(fills()[0].last_fill->price, btc("50050.0"));
+  EXPECT_EQ(fills()[0].meta.ts_event, at(std::chrono::milliseconds(10250)));
+}
+
+TEST_F(SimulatedExchangeTest, WithLatencyABarThatOpenedBeforeTheOrderArrivedDoesNotFillIt) {
+  config::ExecutionConfig config = config::default_config().execution;
+  config.latency_ms = 500;
+  config.slippage_model = config::SlippageModel::kNone;
+  start(config);
+  run_bar(make_bar(kBtc, 0, btc("50000.0"), btc("50100.0"), btc("49900.0"), btc("50050.0")));
+  publish(approval("s1", kBtc, qty("0.1"), btc("49000.0"), std::nullopt));
+  // Submitted at bar 1's open; it arrives 0.5 s later, when bar 1's open is gone.
+  run_bar(make_bar(kBtc, 1, btc("50010.0"), btc("50200.0"), btc("49950.0"), btc("50100.0")));
+  EXPECT_TRUE(fills().empty());
+  run_bar(make_bar(kBtc, 2, btc("50120.0"), btc("50200.0"), btc("50000.0"), btc("50100.0")));
+  ASSERT_EQ(fills().size(), 1u);
+  EXPECT_EQ(fills()[0].last_fill->price, btc("50120.0"));
+}
+
+TEST(SimulatedExchangeLatency, JitterIsWithinItsRangeAndRepeatsForTheSameSeed) {
+  InstrumentRegistry instruments;
+  config::ExecutionConfig config = config::default_config().execution;
+  config.latency_ms = 20;
+  config.latency_jitter_ms = 5;
+  config.latency_seed = 7;
+  const SimulatedExchange first(config, instruments);
+  const SimulatedExchange again(config, instruments);
+  config.latency_seed = 8;
+  const SimulatedExchange other_seed(config, instruments);
+  const Timestamp submitted = timestamp_from_seconds(kStart);
+  std::set<Timestamp> distinct;
+  int differs_by_seed = 0;
+  for (uint64_t order = 1; order <= 200; ++order) {
+    const Timestamp arrival = first.arrival_time(submitted, order);
+    EXPECT_GE(arrival, submitted + std::chrono::milliseconds(20));
+    EXPECT_LE(arrival, submitted + std::chrono::milliseconds(25));
+    EXPECT_EQ(arrival, again.arrival_time(submitted, order));
+    if (arrival != other_seed.arrival_time(submitted, order)) ++differs_by_seed;
+    distinct.insert(arrival);
+  }
+  EXPECT_GT(distinct.size(), 150u);  // nanosecond draws over a 5 ms range rarely repeat
+  EXPECT_GT(differs_by_seed, 150);
 }
 
 }  // namespace

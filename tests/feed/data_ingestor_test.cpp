@@ -121,7 +121,16 @@ TEST(DataIngestor, ChecksumMismatchDropsTheBookAndResubscribesThatPair) {
   const size_t before = harness.events.size();
   harness.ingestor->on_frame(corrupt, kT0);
 
-  EXPECT_EQ(harness.events.size(), before);  // nothing from the bad book
+  // Nothing from the bad book; one health signal for MonitoringService's checksum condition.
+  ASSERT_EQ(harness.events.size(), before + 1);
+  const auto* signal = std::get_if<HealthSignalEvent>(&harness.events.back());
+  ASSERT_NE(signal, nullptr);
+  EXPECT_EQ(signal->signal, HealthSignal::kChecksumFailure);
+  EXPECT_EQ(signal->source, "feed");
+  EXPECT_EQ(signal->instrument, InstrumentId("BTC/USD"));
+  EXPECT_EQ(signal->meta.ts_event, kT0);
+  EXPECT_THAT(signal->detail, HasSubstr("checksum mismatch"));
+  harness.events.pop_back();
   const FeedCounters counters = harness.ingestor->counters();
   EXPECT_EQ(counters.checksum_mismatches, 1u);
   EXPECT_EQ(counters.book_resubscribes, 1u);
@@ -303,6 +312,26 @@ TEST(DataIngestor, ReconnectClearsBooksAndResubscribes) {
   EXPECT_EQ(counters.connections, 2u);
   EXPECT_EQ(counters.reconnects, 1u);
   EXPECT_EQ(counters.disconnects, 1u);
+}
+
+TEST(DataIngestor, LostConnectionsAreReportedAsApiErrorHealthSignals) {
+  Harness harness({spec("BTC/USD", 1, 8)});
+  harness.ingestor->on_disconnected(kT0);
+  harness.ingestor->on_connect_failed(kT0 + std::chrono::seconds(1),
+                                      "websocket wss://x:443/v2: TLS handshake failed: boom");
+  const auto signals = harness.of_type<HealthSignalEvent>();
+  ASSERT_EQ(signals.size(), 2u);
+  for (const auto& signal : signals) {
+    EXPECT_EQ(signal.signal, HealthSignal::kApiError);
+    EXPECT_EQ(signal.source, "feed");
+    EXPECT_FALSE(signal.instrument.has_value());
+  }
+  EXPECT_THAT(signals[0].detail, HasSubstr("connection dropped"));
+  EXPECT_THAT(signals[1].detail, HasSubstr("TLS handshake failed: boom"));
+  EXPECT_EQ(signals[1].meta.ts_event, kT0 + std::chrono::seconds(1));
+  const FeedCounters counters = harness.ingestor->counters();
+  EXPECT_EQ(counters.connect_failures, 1u);
+  EXPECT_EQ(counters.health_signals, 2u);
 }
 
 TEST(DataIngestor, InstrumentPrecisionChangeRebuildsTheBook) {

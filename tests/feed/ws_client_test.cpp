@@ -1,12 +1,18 @@
-// WsClient against the loopback HttpServer's WebSocket endpoint.
+// WsClient against the loopback HttpServer's WebSocket endpoint, over ws:// and over wss://
+// with a certificate made at test time.
 
 #include "galfriday/feed/ws_client.hpp"
 
 #include <gtest/gtest.h>
 
+#include <gmock/gmock.h>
+#include <unistd.h>
+
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 
+#include "../net/test_http_server.hpp"
 #include "galfriday/net/http_server.hpp"
 
 namespace galfriday::feed {
@@ -62,6 +68,12 @@ class RecordingListener : public WsClientListener {
     last_reason_ = reason.to_string();
     changed_.notify_all();
   }
+  void on_connect_failed(const Status& reason) override {
+    std::lock_guard lock(mutex_);
+    ++connect_failures_;
+    last_failure_ = reason;
+    changed_.notify_all();
+  }
 
   template <typename Predicate>
   bool wait(Predicate predicate) {
@@ -71,8 +83,10 @@ class RecordingListener : public WsClientListener {
 
   uint64_t connections_ = 0;
   int disconnects_ = 0;
+  int connect_failures_ = 0;
   std::vector<std::string> frames_;
   std::string last_reason_;
+  Status last_failure_;
 
  private:
   std::mutex mutex_;
@@ -83,7 +97,7 @@ class RecordingListener : public WsClientListener {
 struct EchoServer {
   std::unique_ptr<net::HttpServer> server;
 
-  EchoServer() {
+  explicit EchoServer(net::HttpServerOptions options = {}) {
     net::WebSocketHandler handler;
     handler.on_open = [](const std::shared_ptr<net::WebSocketSession>& session) {
       session->send_text("hello " + std::to_string(session->id()));
@@ -98,12 +112,15 @@ struct EchoServer {
         session->send_text("echo " + std::string(text));
       }
     };
-    auto started = net::HttpServer::start({}, nullptr, {{"/v2", handler}});
-    EXPECT_TRUE(started.is_ok());
+    auto started = net::HttpServer::start(std::move(options), nullptr, {{"/v2", handler}});
+    EXPECT_TRUE(started.is_ok()) << started.status().to_string();
     server = std::move(started).value();
   }
 
-  std::string url() const { return "ws://127.0.0.1:" + std::to_string(server->port()) + "/v2"; }
+  std::string url(std::string_view host = "127.0.0.1") const {
+    return std::string(server->tls() ? "wss://" : "ws://") + std::string(host) + ":" +
+           std::to_string(server->port()) + "/v2";
+  }
 };
 
 WsClientOptions fast_options(std::string url) {
@@ -174,6 +191,107 @@ TEST(WsClient, RetriesUntilTheServerIsThere) {
   EXPECT_GE((*client)->stats().connect_failures, 2u);
   EXPECT_FALSE((*client)->send("nobody"));
   (*client)->stop();
+}
+
+// wss:// against the loopback server with a self-signed certificate made for the test.
+class WsClientTls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gf_ws_client_tls_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_ / "loopback");
+    std::filesystem::create_directories(dir_ / "other");
+    loopback_cert_ = std::make_unique<net::test_support::SelfSignedCert>(dir_ / "loopback");
+    other_host_cert_ =
+        std::make_unique<net::test_support::SelfSignedCert>(dir_ / "other", "DNS:other.example");
+  }
+  void TearDown() override {
+    loopback_cert_.reset();
+    other_host_cert_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  static net::HttpServerOptions serving(const net::test_support::SelfSignedCert& cert) {
+    net::HttpServerOptions options;
+    options.tls_certificate_file = cert.cert_path().string();
+    options.tls_private_key_file = cert.key_path().string();
+    return options;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<net::test_support::SelfSignedCert> loopback_cert_;     // 127.0.0.1, localhost
+  std::unique_ptr<net::test_support::SelfSignedCert> other_host_cert_;  // other.example only
+};
+
+TEST_F(WsClientTls, ConnectsOverWssTrustingTheCaFileAndExchangesFrames) {
+  EchoServer server(serving(*loopback_cert_));
+  for (const char* host : {"127.0.0.1", "localhost"}) {  // an IP address and a DNS name
+    LiveClock clock;
+    RecordingListener listener;
+    auto options = fast_options(server.url(host));
+    options.ca_file = loopback_cert_->cert_path().string();
+    auto client = WsClient::create(options, clock, listener);
+    ASSERT_TRUE(client.is_ok()) << client.status().to_string();
+    (*client)->start();
+    ASSERT_TRUE(listener.wait([](auto& l) { return l.frames_.size() == 1; })) << host;
+    EXPECT_THAT(listener.frames_[0], ::testing::StartsWith("hello "));
+    EXPECT_TRUE((*client)->send("over tls"));
+    ASSERT_TRUE(listener.wait([](auto& l) { return l.frames_.size() == 2; }));
+    EXPECT_EQ(listener.frames_[1], "echo over tls");
+    // A drop over TLS reconnects like one over TCP.
+    EXPECT_TRUE((*client)->send("drop"));
+    ASSERT_TRUE(listener.wait([](auto& l) { return l.connections_ == 2; }));
+    EXPECT_EQ(listener.connect_failures_, 0);
+    (*client)->stop();
+  }
+}
+
+TEST_F(WsClientTls, AnUntrustedCertificateFailsTheConnectionWithAClearError) {
+  EchoServer server(serving(*loopback_cert_));
+  LiveClock clock;
+  RecordingListener listener;
+  // No ca_file: the system CAs, which do not know the test's self-signed certificate.
+  auto client = WsClient::create(fast_options(server.url()), clock, listener);
+  ASSERT_TRUE(client.is_ok()) << client.status().to_string();
+  (*client)->start();
+  ASSERT_TRUE(listener.wait([](auto& l) { return l.connect_failures_ >= 1; }));
+  (*client)->stop();
+  EXPECT_EQ(listener.connections_, 0u);
+  EXPECT_TRUE(listener.frames_.empty());
+  EXPECT_EQ(listener.last_failure_.code(), StatusCode::kUnavailable);
+  EXPECT_THAT(listener.last_failure_.message(),
+              ::testing::AllOf(::testing::HasSubstr("TLS handshake"),
+                               ::testing::HasSubstr("the server certificate is not trusted"),
+                               ::testing::HasSubstr("self-signed")));
+  EXPECT_GE((*client)->stats().connect_failures, 1u);
+}
+
+TEST_F(WsClientTls, ACertificateForAnotherHostFailsTheConnectionWithAClearError) {
+  EchoServer server(serving(*other_host_cert_));
+  LiveClock clock;
+  RecordingListener listener;
+  auto options = fast_options(server.url());
+  options.ca_file = other_host_cert_->cert_path().string();  // trusted, but not for 127.0.0.1
+  auto client = WsClient::create(options, clock, listener);
+  ASSERT_TRUE(client.is_ok()) << client.status().to_string();
+  (*client)->start();
+  ASSERT_TRUE(listener.wait([](auto& l) { return l.connect_failures_ >= 1; }));
+  (*client)->stop();
+  EXPECT_EQ(listener.connections_, 0u);
+  EXPECT_THAT(listener.last_failure_.message(),
+              ::testing::HasSubstr(
+                  "the server certificate is not valid for the host name '127.0.0.1'"));
+}
+
+TEST_F(WsClientTls, AnUnreadableCaFileIsRefusedAtCreation) {
+  LiveClock clock;
+  RecordingListener listener;
+  auto options = fast_options("wss://127.0.0.1:1/v2");
+  options.ca_file = (dir_ / "missing.pem").string();
+  auto client = WsClient::create(options, clock, listener);
+  ASSERT_FALSE(client.is_ok());
+  EXPECT_EQ(client.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(client.status().message(), ::testing::HasSubstr("missing.pem"));
 }
 
 TEST(WsClient, RefusesBadOptions) {

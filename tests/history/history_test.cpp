@@ -272,6 +272,45 @@ TEST_F(HistoryServiceTest, FetchTradesPaginatesAggregatesAndPaces) {
             "http://kraken.test/0/public/Trades?pair=XBTUSD&since=1699999980000000000&count=1000");
 }
 
+TEST_F(HistoryServiceTest, FetchTradesStoresTheRawTradesOnceThroughPersistence) {
+  clock_.advance_to(at(1700000200));
+  const auto pages = three_pages();
+  auto& svc = service([&](const net::HttpRequest& request) -> Result<net::HttpResponse> {
+    auto it = pages.find(since_of(request));
+    if (it == pages.end()) return ok_response(R"({"error":["EGeneral:Invalid arguments"]})");
+    return ok_response(it->second);
+  });
+  persistence::SqlTradeRepository trades(*db_);
+  svc.store_trades_in(&trades);
+  auto report = svc.fetch_trades(btc_usd(), 1, at(1699999980));
+  ASSERT_TRUE(report.is_ok()) << report.status().to_string();
+  EXPECT_EQ(report->trades_stored, 5) << "the trade repeated across pages is stored once";
+  EXPECT_EQ(report->bars_stored, 3);
+
+  auto stored_trades = trades.range(InstrumentId("BTC/USD"), at(0), at(1800000000));
+  ASSERT_TRUE(stored_trades.is_ok()) << stored_trades.status().to_string();
+  ASSERT_EQ(stored_trades->size(), 5u);
+  const persistence::MarketTradeRecord& first = stored_trades->front();
+  EXPECT_EQ(first.instrument, InstrumentId("BTC/USD"));
+  EXPECT_EQ(first.trade_id, 1);
+  EXPECT_EQ(first.price.to_string(), "100.0");
+  EXPECT_EQ(first.qty.to_string(), "1.00000000");
+  EXPECT_EQ(first.side, Side::kBuy);
+  EXPECT_EQ(first.ord_type, OrderType::kLimit);
+  EXPECT_EQ(first.ts, timestamp_from_nanos(1699999981500000000));
+  EXPECT_EQ(stored_trades->back().trade_id, 5);
+  EXPECT_EQ(stored_trades->back().price.to_string(), "98.5");
+
+  // Fetching the same range again stores nothing new.
+  auto again = svc.fetch_trades(btc_usd(), 1, at(1699999980));
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  EXPECT_EQ(again->trades_stored, 0);
+  auto summary = trades.summary();
+  ASSERT_TRUE(summary.is_ok());
+  ASSERT_EQ(summary->size(), 1u);
+  EXPECT_EQ(summary->front().count, 5);
+}
+
 TEST_F(HistoryServiceTest, OpenBarIsNotStoredBeforeItsIntervalEnds) {
   clock_.advance_to(at(1700000150));  // inside [100, 160)
   const auto pages = three_pages();

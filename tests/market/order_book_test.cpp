@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <random>
 #include <string>
@@ -97,6 +99,29 @@ TEST(Crc32, AcceleratedPathMatchesTablesForAnyLengthAndStart) {
   }
   const std::string zeros(4096, '\0');
   EXPECT_EQ(crc32_ieee(zeros), crc32_detail::crc32_ieee_portable(zeros));
+}
+
+// The checksum text of every level is printed by format_decimal: it must print exactly what
+// std::to_chars prints, at every length and around every power of ten.
+TEST(FormatDecimal, PrintsWhatToCharsPrints) {
+  auto expect_same = [](uint64_t value) {
+    char mine[32];
+    char reference[32];
+    const size_t size = order_book_detail::format_decimal(value, mine);
+    const auto end = std::to_chars(reference, reference + sizeof(reference), value).ptr;
+    ASSERT_EQ(std::string_view(mine, size), std::string_view(reference, end)) << value;
+  };
+  for (uint64_t value = 0; value < 100000; ++value) expect_same(value);
+  uint64_t power = 1;
+  for (int exponent = 0; exponent <= 19; ++exponent, power *= 10) {
+    for (uint64_t delta = 0; delta <= 3; ++delta) {
+      expect_same(power + delta);
+      expect_same(power - delta);
+    }
+  }
+  expect_same(std::numeric_limits<uint64_t>::max());
+  std::mt19937_64 random(7);
+  for (int i = 0; i < 200000; ++i) expect_same(random() >> (random() % 64));
 }
 
 TEST(OrderBook, ChecksumMatchesKrakenDocBtcUsdExample) {
@@ -294,12 +319,17 @@ TEST(OrderBook, ParsesLevelsExactlyAsFixedPointDoes) {
     for (size_t i = 0; i < count; ++i) out += static_cast<char>('0' + random() % 10);
     return out;
   };
-  for (int i = 0; i < 5000; ++i) {
-    const int precision = static_cast<int>(random() % 11);
+  // Lengths around the word-at-a-time path's limits (8-digit words, 17 characters), every
+  // precision, and a stray character anywhere now and then.
+  for (int i = 0; i < 40000; ++i) {
+    const int precision = static_cast<int>(random() % (kMaxPrecision + 1));
     std::string text = digits(random() % 13);
     if (random() % 3 != 0) text += "." + digits(random() % 13);
     if (random() % 4 == 0) text += std::string(random() % 12, '0');
     if (random() % 50 == 0) text.insert(0, 1, '-');
+    if (random() % 40 == 0 && !text.empty()) {
+      text[random() % text.size()] = "x. /:9"[random() % 6];
+    }
     if (text.size() > DecimalText::kCapacity) continue;  // see RefusesDecimalTextTooLongToHold
     auto book = make_book("X/Y", precision, 8, kDepth10);
     const Status applied = book.apply_snapshot(levels({{text.c_str(), "1"}}), {});

@@ -3,6 +3,7 @@
 #include "galfriday/net/http_server.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,7 +12,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
+
+#include "galfriday/net/beast_http_transport.hpp"
+#include "test_http_server.hpp"
 
 namespace galfriday::net {
 namespace {
@@ -186,6 +191,105 @@ TEST(HttpServer, StopClosesOpenSessionsAndIsIdempotent) {
   ws.read(buffer, error);
   EXPECT_TRUE(error);
   (*server)->stop();
+}
+
+// A directory with a self-signed certificate for 127.0.0.1 and localhost, made at test time.
+class HttpServerTls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gf_http_server_tls_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    cert_ = std::make_unique<test_support::SelfSignedCert>(dir_);
+  }
+  void TearDown() override {
+    cert_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  HttpServerOptions tls_options() const {
+    HttpServerOptions options;
+    options.tls_certificate_file = cert_->cert_path().string();
+    options.tls_private_key_file = cert_->key_path().string();
+    return options;
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<test_support::SelfSignedCert> cert_;
+};
+
+TEST_F(HttpServerTls, ServesHttpsToAClientThatTrustsItsCertificate) {
+  auto server = HttpServer::start(tls_options(), [](const HttpServerRequest& request) {
+    HttpResponse response;
+    response.status = 200;
+    response.body = request.method + " " + request.target;
+    return response;
+  });
+  ASSERT_TRUE(server.is_ok()) << server.status().to_string();
+  EXPECT_TRUE((*server)->tls());
+  BeastHttpTransportOptions client_options;
+  client_options.ca_file = cert_->cert_path().string();
+  auto client = BeastHttpTransport::create(client_options);
+  ASSERT_TRUE(client.is_ok()) << client.status().to_string();
+  const std::string base = "https://127.0.0.1:" + std::to_string((*server)->port());
+  for (int i = 0; i < 2; ++i) {  // the second request reuses the TLS connection
+    auto response = (*client)->send({HttpMethod::kGet, base + "/0/public/Time?x=1", {}, ""},
+                                    std::chrono::seconds(10));
+    ASSERT_TRUE(response.is_ok()) << response.status().to_string();
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "GET /0/public/Time?x=1");
+  }
+
+  // A plain-HTTP client gets no answer from a TLS server.
+  asio::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), (*server)->port()));
+  http::request<http::string_body> request(http::verb::get, "/", 11);
+  request.set(http::field::host, "127.0.0.1");
+  http::write(socket, request);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  beast::error_code error;
+  http::read(socket, buffer, response, error);
+  EXPECT_TRUE(error);
+}
+
+TEST_F(HttpServerTls, ClientsWithoutTheCertificateAreRefused) {
+  auto server = HttpServer::start(tls_options(), nullptr);
+  ASSERT_TRUE(server.is_ok()) << server.status().to_string();
+  auto client = BeastHttpTransport::create();  // the system CAs do not know the certificate
+  ASSERT_TRUE(client.is_ok());
+  auto response = (*client)->send(
+      {HttpMethod::kGet, "https://127.0.0.1:" + std::to_string((*server)->port()) + "/", {}, ""},
+      std::chrono::seconds(10));
+  ASSERT_FALSE(response.is_ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(response.status().message().find("TLS handshake"), std::string::npos)
+      << response.status().message();
+}
+
+TEST_F(HttpServerTls, RefusesIncompleteOrUnreadableTlsFiles) {
+  HttpServerOptions only_certificate;
+  only_certificate.tls_certificate_file = cert_->cert_path().string();
+  auto server = HttpServer::start(only_certificate, nullptr);
+  ASSERT_FALSE(server.is_ok());
+  EXPECT_EQ(server.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(server.status().message().find("both a certificate file and a private key file"),
+            std::string::npos);
+
+  HttpServerOptions missing_key = tls_options();
+  missing_key.tls_private_key_file = (dir_ / "missing.pem").string();
+  server = HttpServer::start(missing_key, nullptr);
+  ASSERT_FALSE(server.is_ok());
+  EXPECT_EQ(server.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(server.status().message().find("missing.pem"), std::string::npos)
+      << server.status().message();
+
+  HttpServerOptions key_as_certificate = tls_options();
+  key_as_certificate.tls_certificate_file = cert_->key_path().string();
+  server = HttpServer::start(key_as_certificate, nullptr);
+  ASSERT_FALSE(server.is_ok());
+  EXPECT_NE(server.status().message().find("certificate chain"), std::string::npos)
+      << server.status().message();
 }
 
 }  // namespace

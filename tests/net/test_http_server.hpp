@@ -1,8 +1,8 @@
 #pragma once
 // A loopback HTTP(S) server for the transport tests, with the misbehaviours the transport must
 // survive: a reply that never comes, a connection closed right after a keep-alive response.
-// (net::HttpServer serves the simulator and has no TLS and no stalling on purpose, so the
-// transport tests carry their own.) Also makes a self-signed certificate at test time.
+// (net::HttpServer serves the simulator and has no stalling on purpose, so the transport tests
+// carry their own.) Also makes a self-signed certificate at test time.
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -45,10 +45,12 @@ struct TestReply {
 
 using TestHandler = std::function<TestReply(const bhttp::request<bhttp::string_body>&)>;
 
-// Files of a self-signed certificate for 127.0.0.1 / localhost, removed on destruction.
+// Files of a self-signed certificate for 127.0.0.1 / localhost (or the names given, in
+// X509v3 subjectAltName syntax: "DNS:other.example"), removed on destruction.
 class SelfSignedCert {
  public:
-  explicit SelfSignedCert(const std::filesystem::path& dir) {
+  explicit SelfSignedCert(const std::filesystem::path& dir,
+                          const std::string& subject_alt_names = "DNS:localhost,IP:127.0.0.1") {
     cert_path_ = dir / "cert.pem";
     key_path_ = dir / "key.pem";
     EVP_PKEY* key = EVP_EC_gen("P-256");
@@ -65,7 +67,7 @@ class SelfSignedCert {
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
     X509_EXTENSION* san =
-        X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+        X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, subject_alt_names.c_str());
     X509_add_ext(cert, san, -1);
     X509_EXTENSION_free(san);
     X509_EXTENSION* basic = X509V3_EXT_conf_nid(nullptr, &ctx, NID_basic_constraints, "CA:TRUE");

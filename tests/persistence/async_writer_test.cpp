@@ -33,11 +33,8 @@ FillRecord fill(int n) {
                     timestamp_from_nanos(n)};
 }
 
-WriteCommand insert_fill(int n) {
-  return {"insert fill", [record = fill(n)](Database& db) {
-            return SqlFillRepository(db).insert(record).status();
-          }};
-}
+// Joined into multi-row inserts by the writer (BulkInsert).
+WriteCommand insert_fill(int n) { return insert_fill_command(fill(n)); }
 
 WriteCommand insert_order(std::string id) {
   OrderRecord order;

@@ -15,6 +15,7 @@
 #include "galfriday/persistence/async_writer.hpp"
 #include "galfriday/persistence/event_log.hpp"
 #include "galfriday/persistence/migrations.hpp"
+#include "galfriday/persistence/open_database.hpp"
 #include "galfriday/persistence/sql_repositories.hpp"
 #include "galfriday/persistence/write_failures.hpp"
 #include "test_support.hpp"
@@ -46,11 +47,9 @@ FillRecord fill(int64_t n) {
                     timestamp_from_nanos(1700000000000000000 + n)};
 }
 
-WriteCommand insert_fill(int64_t n) {
-  return {"insert fill", [record = fill(n)](Database& db) {
-            return SqlFillRepository(db).insert(record).status();
-          }};
-}
+// The command the live execution path uses: the writer joins these into multi-row inserts, so
+// the restart test below covers that path through a reconnect (and re-preparing).
+WriteCommand insert_fill(int64_t n) { return insert_fill_command(fill(n)); }
 
 class PostgresTest : public ::testing::Test {
  protected:
@@ -223,6 +222,19 @@ TEST(PostgresOpen, UnknownRoleIsPermissionDenied) {
   auto db = open_postgres(url);
   ASSERT_FALSE(db.is_ok());
   EXPECT_EQ(db.status().code(), StatusCode::kPermissionDenied) << db.status().to_string();
+
+  // A refused login is a configuration error, not an outage: no SQLite fallback for it.
+  TempDir dir;
+  DatabaseTarget target;
+  target.backend = config::DatabaseBackend::kPostgres;
+  target.url = url;
+  target.description = redacted_url(url);
+  target.sqlite_fallback = dir.file("fallback.db");
+  auto opened = open_database(target);
+  ASSERT_FALSE(opened.is_ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_FALSE(target.fell_back);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("fallback.db")));
 }
 
 TEST_F(PostgresTest, AsyncWriterStoresEveryFillOnceAndIsolatesAFailedCommand) {

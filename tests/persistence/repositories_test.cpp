@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <mutex>
+
+#include "galfriday/persistence/async_writer.hpp"
 #include "galfriday/persistence/migrations.hpp"
 #include "galfriday/persistence/sql_repositories.hpp"
 #include "test_support.hpp"
@@ -439,6 +444,229 @@ TEST_P(RepositoryTest, HostileStringsRoundTripThroughEveryKindOfColumn) {
   auto open = repos_.orders->open_orders();
   ASSERT_TRUE(open.is_ok());
   EXPECT_EQ(open->size(), 1U) << "the orders table is intact";
+}
+
+// ---- Historical market trades -------------------------------------------------------------
+
+MarketTradeRecord market_trade(int64_t id, std::string_view price, std::string_view quantity,
+                               Side side, OrderType type, Timestamp ts) {
+  return MarketTradeRecord{InstrumentId("BTC/USD"), id, px(price), qty(quantity), side, type, ts};
+}
+
+TEST_P(RepositoryTest, MarketTradesAreStoredOncePerPairAndTradeId) {
+  // 300 trades: multi-row chunks of 256, 16, 16, 4, 4 and 4 rows.
+  std::vector<MarketTradeRecord> trades;
+  for (int64_t id = 1; id <= 300; ++id) {
+    trades.push_back(market_trade(id, id % 2 == 0 ? "37500.1" : "37499.90",
+                                  "0.00" + std::to_string(100 + id), id % 3 == 0 ? Side::kSell
+                                                                                 : Side::kBuy,
+                                  id % 5 == 0 ? OrderType::kLimit : OrderType::kMarket,
+                                  at(id)));
+  }
+  auto stored = repos_.market_trades->insert(trades);
+  ASSERT_TRUE(stored.is_ok()) << stored.status().to_string();
+  EXPECT_EQ(*stored, 300);
+
+  // Fetching an overlapping page again stores only what is new; the same id on another pair is
+  // another trade.
+  std::vector<MarketTradeRecord> overlap(trades.begin() + 290, trades.end());
+  overlap.push_back(market_trade(301, "37501.0", "1.5", Side::kBuy, OrderType::kLimit, at(301)));
+  MarketTradeRecord other_pair = trades[0];
+  other_pair.instrument = InstrumentId("ETH/USD");
+  overlap.push_back(other_pair);
+  overlap.push_back(overlap.back());  // twice in one call
+  auto again = repos_.market_trades->insert(overlap);
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  EXPECT_EQ(*again, 2);
+
+  auto range = repos_.market_trades->range(InstrumentId("BTC/USD"), at(10), at(20));
+  ASSERT_TRUE(range.is_ok()) << range.status().to_string();
+  ASSERT_EQ(range->size(), 10U);
+  for (size_t i = 0; i < range->size(); ++i) {
+    EXPECT_EQ((*range)[i], trades[9 + i]);
+    expect_same_text((*range)[i].price, trades[9 + i].price);
+    expect_same_text((*range)[i].qty, trades[9 + i].qty);
+  }
+
+  auto summary = repos_.market_trades->summary();
+  ASSERT_TRUE(summary.is_ok()) << summary.status().to_string();
+  ASSERT_EQ(summary->size(), 2U);
+  EXPECT_EQ((*summary)[0], (MarketTradeSummary{InstrumentId("BTC/USD"), 301, at(1), at(301), 1, 301}));
+  EXPECT_EQ((*summary)[1], (MarketTradeSummary{InstrumentId("ETH/USD"), 1, at(1), at(1), 1, 1}));
+
+  auto empty = repos_.market_trades->insert({});
+  ASSERT_TRUE(empty.is_ok());
+  EXPECT_EQ(*empty, 0);
+}
+
+TEST_P(RepositoryTest, MarketTradesRefuseAnOrderTypeKrakenTradesDoNotHave) {
+  auto refused = repos_.market_trades->insert(
+      {market_trade(1, "1.0", "1.0", Side::kBuy, OrderType::kMarket, at(1)),
+       market_trade(2, "1.0", "1.0", Side::kBuy, OrderType::kStopLoss, at(2))});
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  auto summary = repos_.market_trades->summary();
+  ASSERT_TRUE(summary.is_ok());
+  EXPECT_TRUE(summary->empty()) << "nothing of a refused call is stored";
+}
+
+// ---- Multi-row inserts through the AsyncWriter ---------------------------------------------
+
+// Forwards to a real connection and counts the statements sent, to see the writer join rows.
+class CountingDatabase final : public Database {
+ public:
+  CountingDatabase(std::unique_ptr<Database> db, std::shared_ptr<std::atomic<int>> statements)
+      : db_(std::move(db)), statements_(std::move(statements)) {}
+  std::string_view dialect() const override { return db_->dialect(); }
+  Result<int64_t> execute(const Statement& statement, const SqlParams& params) override {
+    ++*statements_;
+    return db_->execute(statement, params);
+  }
+  Result<std::vector<Row>> query(const Statement& statement, const SqlParams& params) override {
+    ++*statements_;
+    return db_->query(statement, params);
+  }
+  Status execute_script(std::string_view purpose, std::string_view sql) override {
+    return db_->execute_script(purpose, sql);
+  }
+  Status transaction(std::string_view purpose, const TransactionBody& body) override {
+    return db_->transaction(purpose, [&](Database&) { return body(*this); });
+  }
+  Result<bool> table_exists(std::string_view table) override { return db_->table_exists(table); }
+
+ private:
+  std::unique_ptr<Database> db_;
+  std::shared_ptr<std::atomic<int>> statements_;
+};
+
+struct WriterRun {
+  std::vector<WriteFailure> failures;
+  WriterStats stats;
+  int statements = 0;
+};
+
+// Runs the commands through an AsyncWriter on a second connection, as one batch: the writer
+// lingers for a full batch until flush().
+WriterRun run_as_one_batch(std::unique_ptr<Database> db, std::vector<WriteCommand> commands) {
+  WriterRun run;
+  auto statements = std::make_shared<std::atomic<int>>(0);
+  std::mutex mutex;
+  AsyncWriterOptions options;
+  options.max_batch_items = 4096;
+  options.max_batch_delay = std::chrono::minutes(1);
+  options.on_error = [&](const WriteFailure& failure) {
+    std::lock_guard lock(mutex);
+    run.failures.push_back(failure);
+  };
+  AsyncWriter writer(std::make_unique<CountingDatabase>(std::move(db), statements), options);
+  for (WriteCommand& command : commands) EXPECT_TRUE(writer.enqueue(std::move(command)).is_ok());
+  writer.flush();
+  writer.stop();
+  run.stats = writer.stats();
+  run.statements = statements->load();
+  return run;
+}
+
+Event numbered_log_event(uint64_t sequence) {
+  LogEvent event;
+  event.meta = {sequence, at(1), at(2)};
+  event.message = "line " + std::to_string(sequence);
+  return event;
+}
+
+TEST_P(RepositoryTest, WriterJoinsFillsAndEventsIntoMultiRowInsertsAndStaysIdempotent) {
+  const FillRecord stored = sample_fill("TX-stored", "gf-sig-0-e", 0);
+  ASSERT_TRUE(repos_.fills->insert(stored).is_ok());
+  auto run_id = std::make_shared<const std::string>("run-bulk");
+
+  std::vector<WriteCommand> commands;
+  std::vector<FillRecord> fills;
+  for (int i = 0; i < 300; ++i) {
+    fills.push_back(sample_fill("TX" + std::to_string(i), "gf-sig-" + std::to_string(i % 5) + "-e",
+                                i));
+    fills.back().price = px("37500." + std::to_string(i % 10));
+    commands.push_back(insert_fill_command(fills.back()));
+    if (i == 100) commands.push_back(insert_fill_command(stored));   // a replay of a stored fill
+    if (i == 150) commands.push_back(insert_fill_command(fills[7]));  // a replay in the batch
+  }
+  // An order in between: a command of another kind runs on its own, in order.
+  OrderRecord order = sample_order("gf-sig-0-e");
+  commands.push_back({"insert order", [order](Database& db) {
+                        return SqlOrderRepository(db).insert(order);
+                      }});
+  for (uint64_t sequence = 1; sequence <= 100; ++sequence) {
+    commands.push_back(append_event_command(run_id, numbered_log_event(sequence)));
+  }
+
+  const WriterRun run = run_as_one_batch(test_support::must_open(GetParam(), dir_),
+                                         std::move(commands));
+  for (const WriteFailure& f : run.failures) ADD_FAILURE() << f.purpose << ": " << f.status.to_string();
+  EXPECT_EQ(run.stats.committed, 403U);
+  // 302 fills: 256 + 16 + 16 + 4 + 4 + 4 rows in six statements and 2 one by one, plus one
+  // look-up each for the two replays that the multi-row insert skipped; the order; 100 events
+  // in 64-16-16-4 chunks (4 statements). Far fewer than one statement per row.
+  EXPECT_LT(run.statements, 30) << "rows were not joined into multi-row inserts";
+
+  EXPECT_EQ(*repos_.fills->count(), 301) << "each trade id once";
+  for (int order_index = 0; order_index < 5; ++order_index) {
+    auto of_order =
+        repos_.fills->for_order(ClientOrderId("gf-sig-" + std::to_string(order_index) + "-e"));
+    ASSERT_TRUE(of_order.is_ok()) << of_order.status().to_string();
+    for (const FillRecord& f : *of_order) {
+      if (f.trade_id == stored.trade_id) {
+        EXPECT_EQ(f, stored);
+        continue;
+      }
+      const int n = std::stoi(f.trade_id.str().substr(2));
+      EXPECT_EQ(f, fills[static_cast<size_t>(n)]) << "values bound to the right row";
+      expect_same_text(f.price, fills[static_cast<size_t>(n)].price);
+    }
+  }
+  auto found = repos_.orders->find(order.client_order_id);
+  ASSERT_TRUE(found.is_ok() && found->has_value());
+  auto events = repos_.event_log->read(*run_id);
+  ASSERT_TRUE(events.is_ok()) << events.status().to_string();
+  ASSERT_EQ(events->size(), 100U);
+  for (size_t i = 0; i < events->size(); ++i) {
+    EXPECT_EQ((*events)[i].sequence, i + 1);
+    EXPECT_NE((*events)[i].json.find("line " + std::to_string(i + 1) + "\""), std::string::npos);
+  }
+}
+
+TEST_P(RepositoryTest, WriterReportsAContradictingFillAndALoggedEventFromAJoinedBatch) {
+  const FillRecord stored = sample_fill("TX-stored", "gf-sig-0-e", 0);
+  ASSERT_TRUE(repos_.fills->insert(stored).is_ok());
+  ASSERT_TRUE(repos_.event_log->append("run-bulk", numbered_log_event(5)).is_ok());
+  auto run_id = std::make_shared<const std::string>("run-bulk");
+
+  FillRecord contradicting = stored;
+  contradicting.qty = qty("0.60000000");
+  std::vector<WriteCommand> commands;
+  for (int i = 0; i < 40; ++i) {
+    commands.push_back(insert_fill_command(sample_fill("TX" + std::to_string(i), "o", i)));
+    if (i == 20) commands.push_back(insert_fill_command(contradicting));
+  }
+  for (uint64_t sequence = 1; sequence <= 10; ++sequence) {
+    commands.push_back(append_event_command(run_id, numbered_log_event(sequence)));
+  }
+
+  const WriterRun run = run_as_one_batch(test_support::must_open(GetParam(), dir_),
+                                         std::move(commands));
+  ASSERT_EQ(run.failures.size(), 2U);
+  EXPECT_EQ(run.failures[0].purpose, "insert fill");
+  EXPECT_EQ(run.failures[0].status.code(), StatusCode::kDataLoss) << run.failures[0].status.to_string();
+  EXPECT_NE(run.failures[0].status.message().find("TX-stored"), std::string::npos);
+  EXPECT_EQ(run.failures[1].purpose, "append event to log");
+  EXPECT_EQ(run.failures[1].status.code(), StatusCode::kAlreadyExists) << run.failures[1].status.to_string();
+  EXPECT_EQ(run.stats.committed, 49U);
+  EXPECT_EQ(run.stats.failed, 2U);
+
+  EXPECT_EQ(*repos_.fills->count(), 41);
+  auto kept = repos_.fills->for_order(stored.client_order_id);
+  ASSERT_TRUE(kept.is_ok());
+  ASSERT_EQ(kept->size(), 1U);
+  EXPECT_EQ(kept->front(), stored) << "the stored fill is not overwritten";
+  EXPECT_EQ(*repos_.event_log->count(), 10);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RepositoryTest,

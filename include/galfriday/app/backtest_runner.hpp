@@ -45,6 +45,17 @@ Result<BacktestOutcome> run_backtest(const config::Config& config,
                                      const std::vector<BacktestInput>& inputs,
                                      const BusObserver& observe = {});
 
+// Replays a recording of Kraken's public WebSocket stream (`galfriday record`,
+// feed/recording.hpp) through a fresh pipeline: the frames are decoded by the live feed's
+// DataIngestor (market_data section: book depth, bar interval), the simulated clock moves to
+// each frame's receive time (firing timers on the way) before its events are published, books
+// drive the simulated exchange's fills and the closed bars drive features, strategy and the
+// equity curve (one point per bar close time). Deterministic: the same file and config give the
+// same outcome. kInvalidArgument when the recording holds no closed bar of a configured pair.
+Result<BacktestOutcome> run_replay_backtest(const config::Config& config,
+                                            const std::filesystem::path& recording,
+                                            const BusObserver& observe = {});
+
 // Every bar of the files in replay order (by close time, then file order), for runs that
 // replay the same data many times (sweeps, walk-forward): read once, shared read-only.
 Result<std::vector<MarketDataOHLCVEvent>> load_bars(const config::Config& config,

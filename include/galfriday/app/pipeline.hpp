@@ -21,6 +21,12 @@ namespace galfriday::app {
 // The configured pairs as instrument specs.
 Result<InstrumentRegistry> build_instruments(const config::Config& config);
 
+struct PipelineOptions {
+  // Backtest and paper mode fill orders on the SimulatedExchange. Live mode leaves it out:
+  // Kraken's execution handler (module live) consumes the approved signals instead.
+  bool simulated_exchange = true;
+};
+
 class Pipeline {
  public:
   // Builds every service and subscribes it to `bus` in dispatch order: the exchange first
@@ -28,12 +34,14 @@ class Pipeline {
   // portfolio, features, prediction, strategy and risk.
   static Result<std::unique_ptr<Pipeline>> create(const config::Config& config,
                                                   const InstrumentRegistry& instruments,
-                                                  const Clock& clock, PubSubManager& bus);
+                                                  const Clock& clock, PubSubManager& bus,
+                                                  PipelineOptions options = {});
 
   const PortfolioManager& portfolio() const { return *portfolio_; }
   const RiskManager& risk() const { return *risk_; }
   const StrategyArbitrator& strategy() const { return *strategy_; }
-  const SimulatedExchange& exchange() const { return *exchange_; }
+  // Null without PipelineOptions::simulated_exchange.
+  const SimulatedExchange* exchange() const { return exchange_.get(); }
   const MarketPriceService& prices() const { return *prices_; }
 
  private:

@@ -145,6 +145,12 @@ struct ExecutionConfig {
   double impact_pct_per_volume = 10.0;       // volume_impact: extra percent per 100 % of bar volume
   double fill_liquidity_ratio = 0.1;         // at most this share of a bar's volume fills per bar
   int64_t limit_order_timeout_seconds = 60;  // live: unfilled limit entries are cancelled after
+  // Simulated exchange (backtest, paper): an order reaches the book latency_ms after it was
+  // submitted, plus a jitter of 0..latency_jitter_ms drawn per order from latency_seed
+  // (deterministic: the same seed gives the same delays).
+  double latency_ms = 0.0;
+  double latency_jitter_ms = 0.0;
+  int64_t latency_seed = 1;
 
   bool operator==(const ExecutionConfig&) const = default;
 };
@@ -201,6 +207,8 @@ struct KrakenConfig {
   int64_t dead_mans_switch_timeout_seconds = 60;      // its timeout; 0 disables the switch
   int64_t rest_poll_interval_seconds = 5;             // order polling while the private WS is down
   std::filesystem::path nonce_file = "kraken_nonce";  // nonce high-water mark; under data_dir
+  int64_t reconcile_interval_seconds = 300;  // periodic reconciliation with Kraken (live mode)
+  bool adopt_unknown_orders = false;  // reconciliation: adopt (true) or cancel unknown open orders
 
   bool operator==(const KrakenConfig&) const = default;
 };
@@ -308,6 +316,10 @@ struct DatabaseConfig {
   // PGPASSWORD / ~/.pgpass also work. A password here is a load error.
   std::string url;
   std::string schema;  // PostgreSQL schema to work in; empty: the server default (public)
+  // PostgreSQL unreachable at start: true opens the SQLite file (sqlite_file) instead, with a
+  // warning in the log and "SQLite fallback" in the target's description; false (the default)
+  // fails with the connection error.
+  bool fallback_to_sqlite = false;
 
   bool operator==(const DatabaseConfig&) const = default;
 };

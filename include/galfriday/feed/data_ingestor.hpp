@@ -14,7 +14,12 @@
 //     and receive times, so bars close on time in quiet markets and with a simulator or replay
 //     whose clock is far from the local one;
 //   - PotentialHaltTriggerEvent when a pair has had no message for `staleness` (once per
-//     silence), or when Kraken's status channel reports a state other than online.
+//     silence), or when Kraken's status channel reports a state other than online;
+//   - HealthSignalEvent for MonitoringService's halt conditions (source "feed"):
+//     kChecksumFailure (instrument set) per book checksum mismatch, which its
+//     checksum_failures condition counts in a sliding window; kApiError per dropped connection
+//     and per failed connection attempt, which count toward api_error_rate (a feed that keeps
+//     losing Kraken halts trading instead of trading on books it keeps rebuilding).
 // ts_event is the exchange time (message timestamp, trade time, bar close time), ts_init the
 // local receive time of the frame (or on_timer's now), so replaying recorded frames with their
 // receive times reproduces the same events.
@@ -60,6 +65,7 @@ struct FeedCounters {
   uint64_t connections = 0;
   uint64_t reconnects = 0;  // connections after the first
   uint64_t disconnects = 0;
+  uint64_t connect_failures = 0;  // attempts that never became a connection
 
   uint64_t book_messages = 0;
   uint64_t trade_messages = 0;
@@ -74,6 +80,7 @@ struct FeedCounters {
   uint64_t trade_events = 0;
   uint64_t bar_events = 0;
   uint64_t halt_triggers = 0;  // staleness and exchange status
+  uint64_t health_signals = 0;  // HealthSignalEvents (checksum failures, connection losses)
 
   uint64_t checksum_mismatches = 0;
   uint64_t book_resubscribes = 0;  // after a mismatch or a changed precision
@@ -119,8 +126,14 @@ class DataIngestor {
   void on_connected(Timestamp now);
   // One text frame as received.
   void on_frame(std::string_view frame, Timestamp received);
-  // The connection dropped: clears every book (a snapshot follows the reconnect).
+  // The connection dropped: clears every book (a snapshot follows the reconnect) and reports a
+  // kApiError health signal. The signal does not carry the drop's reason (the feed logs it):
+  // recordings hold no reasons, and a replay must give the live run's events exactly.
   void on_disconnected(Timestamp now);
+  // A connection attempt failed before it was established (a retry follows): reports a
+  // kApiError health signal with `reason`. Recordings hold connections, not attempts, so a
+  // replay has none of these.
+  void on_connect_failed(Timestamp now, std::string_view reason);
   // Periodic: closes bars whose interval has ended and raises staleness triggers.
   void on_timer(Timestamp now);
 

@@ -54,6 +54,7 @@ class MarketDataFeed final : public WsClientListener {
   void on_connected(uint64_t connection) override;
   void on_text(std::string_view frame, Timestamp received) override;
   void on_disconnected(const Status& reason) override;
+  void on_connect_failed(const Status& reason) override;
 
  private:
   MarketDataFeed(const Clock& clock, std::unique_ptr<RecordingWriter> recorder);

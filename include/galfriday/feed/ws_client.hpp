@@ -1,6 +1,7 @@
 #pragma once
 // WsClient: a WebSocket client for the Kraken feeds, on its own Asio I/O thread. ws:// and
-// wss:// (OpenSSL: SNI, peer verified against the system CAs and the host name), text frames
+// wss:// (OpenSSL: SNI, the peer verified against the system CAs, or only against
+// WsClientOptions::ca_file, and against the host name), text frames
 // up to a maximum size, WebSocket ping/pong keep-alive with an idle timeout, and reconnection
 // with exponential backoff and jitter until stop().
 //
@@ -55,6 +56,9 @@ struct WsClientOptions {
   Duration idle_timeout = std::chrono::seconds(10);
   ReconnectPolicy reconnect;
   uint64_t jitter_seed = 1;
+  // wss:// only: PEM file of the CA certificates to trust instead of the system store (a
+  // private endpoint, or a test server's self-signed certificate). Empty: the system store.
+  std::string ca_file;
 };
 
 // Connection events, called on the client's I/O thread.
@@ -65,8 +69,12 @@ class WsClientListener {
   virtual void on_connected(uint64_t connection) = 0;
   // One complete text frame, with the time it was read (from the client's Clock).
   virtual void on_text(std::string_view frame, Timestamp received) = 0;
-  // The connection failed or dropped (not called for stop()); a reconnect follows.
+  // An established connection dropped (not called for stop()); a reconnect follows.
   virtual void on_disconnected(const Status& reason) = 0;
+  // An attempt failed before the WebSocket handshake completed: name resolution, TCP connect,
+  // the TLS handshake (an untrusted certificate or a host name it does not cover says so in
+  // `reason`) or the upgrade. A retry follows after the backoff.
+  virtual void on_connect_failed(const Status& reason) { (void)reason; }
 };
 
 // Counters, readable from any thread.

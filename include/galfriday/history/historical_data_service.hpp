@@ -8,7 +8,10 @@
 //   - fetch_trades: REST Trades pages from `since`, following each page's `last`, aggregated
 //     into bars of the interval (TradeBarAggregator). This is how history older than 720 bars
 //     is built. Closed bars are stored after every page, each page in one transaction, so an
-//     error mid-way leaves only complete bars behind; the error says where to resume.
+//     error mid-way leaves only complete bars behind; the error says where to resume. With a
+//     trade store (store_trades_in), the page's raw trades are stored first (idempotent by pair
+//     and Kraken trade id, so a resumed or repeated fetch stores each trade once; a trade
+//     without an id, which only old responses have, is aggregated but not stored).
 //   - import_csv: Kraken's downloadable OHLCVT files (ingest/ohlcvt_csv.hpp), in batches.
 //   - coverage: stored series with their first/last bars and their gaps.
 //
@@ -58,6 +61,7 @@ struct FetchReport {
   std::optional<Timestamp> last_bar_start;
   // Trades: the `since` value to continue from (Kraken's last id, nanoseconds).
   std::string next_since;
+  int64_t trades_stored = 0;  // raw trades new to the trade store (store_trades_in)
 };
 
 struct ImportReport {
@@ -95,6 +99,10 @@ class HistoricalDataService {
   // Every stored series with its gaps.
   Result<std::vector<SeriesCoverage>> coverage();
 
+  // Where fetch_trades also stores the raw trades; nullptr (the default): nowhere. Must outlive
+  // the service.
+  void store_trades_in(persistence::TradeRepository* trades) { trades_ = trades; }
+
  private:
   template <typename T, typename Call>
   Result<T> with_retries(std::string_view what, Call&& call);
@@ -106,6 +114,7 @@ class HistoricalDataService {
   const Clock& clock_;
   Sleeper sleeper_;
   HistoryOptions options_;
+  persistence::TradeRepository* trades_ = nullptr;
 };
 
 }  // namespace galfriday::history

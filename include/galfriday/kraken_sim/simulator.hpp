@@ -10,6 +10,8 @@
 // REST (same port): GET /0/public/Time, AssetPairs, Ticker, OHLC (interval, since), Trades
 // (since, count), in Kraken's envelope {"error":[],"result":{...}}. More routes (private
 // endpoints) can be added with add_route().
+// Private side (SimulatorOptions::private_api set): Kraken's private REST endpoints and the
+// ws-auth WebSocket at /ws-auth/v2 for one account, see private_exchange.hpp.
 //
 // The feed is generated from a seed: a random walk of each pair's book (inserts, changes and
 // deletes near the top) and trades that take liquidity at the touch, advancing the simulator's
@@ -35,6 +37,7 @@
 #include "galfriday/core/status.hpp"
 #include "galfriday/core/time.hpp"
 #include "galfriday/events/events.hpp"
+#include "galfriday/kraken_sim/private_exchange.hpp"
 #include "galfriday/market/instrument.hpp"
 #include "galfriday/net/http_server.hpp"
 
@@ -70,6 +73,8 @@ struct SimulatorOptions {
   std::optional<std::filesystem::path> recording;
   PeriodicFaults faults;
   net::HttpServerOptions server;  // port 0: the OS chooses
+  // The private API (an account, its orders, ws-auth); none when unset.
+  std::optional<PrivateApiOptions> private_api;
 };
 
 // The levels of one pair's book, best first (what a depth-N subscriber should hold).
@@ -105,6 +110,9 @@ class KrakenSimulator {
   uint16_t port() const;
   std::string ws_url() const;    // "ws://127.0.0.1:PORT/v2"
   std::string rest_url() const;  // "http://127.0.0.1:PORT"
+  std::string ws_auth_url() const;  // "ws://127.0.0.1:PORT/ws-auth/v2"
+  // The private side; nullptr when SimulatorOptions::private_api was not set.
+  PrivateExchange* private_exchange();
   void stop();
 
   // --- Feed control -------------------------------------------------------------------------
@@ -113,6 +121,10 @@ class KrakenSimulator {
   void resume();
   // Advances the feed by n steps now, sending what they produce.
   void step(uint64_t n = 1);
+  // A public trade at `price` now (sent on the trade channel, stored for REST Trades/OHLC, seen
+  // by the private side's stops and resting orders): how tests move the market to a level.
+  // kNotFound for an unknown pair, kInvalidArgument for a price or qty beyond its precision.
+  Status print_trade(const InstrumentId& pair, Side side, Price price, Quantity qty);
 
   // --- Faults -------------------------------------------------------------------------------
   // Aborts every WebSocket connection without a close frame.

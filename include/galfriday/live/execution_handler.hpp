@@ -128,6 +128,10 @@ class KrakenExecutionHandler {
   // Subscribes to approved signals, close commands and system state, and starts the dead
   // man's switch and polling timers. Engine thread.
   void attach();
+  // Undoes attach(): unsubscribes and cancels every timer this handler scheduled (also the
+  // limit-order timeouts), so the handler can be destroyed while the bus and the Scheduler
+  // live on (a session restarted in the same process). Engine thread.
+  void detach();
 
   // Rebuilds the state of the orders the store holds as open (their stored fills replayed, so
   // a replayed exchange message is not counted twice) before trading starts. Runs on the
@@ -140,6 +144,18 @@ class KrakenExecutionHandler {
   // cannot be asked, entries stay refused (reported rejected with the reason) until a later
   // reconcile() succeeds: positions that cannot be reconciled must not be traded on.
   Result<ReconciliationReport> reconcile(UnknownOrderPolicy policy);
+  // The same, for a task already running on the handler's executor (periodic reconciliation).
+  Result<ReconciliationReport> reconcile_on_executor(UnknownOrderPolicy policy);
+
+  // Executor thread: per instrument, the base quantity our books say the account holds: the
+  // larger of the net position booked from the orders the handler tracks and the quantity the
+  // open protective sell orders (stop-loss / take-profit) would sell. Compared with Kraken's
+  // balances by the session.
+  std::map<InstrumentId, Quantity> holdings_to_cover() const;
+  // Executor thread: refuses new entries with `reason` until the next successful reconcile.
+  void mark_unreconciled(std::string reason);
+  // Cancels every open entry order (shutdown); protective orders stay. Any thread.
+  void cancel_open_entries(const std::string& reason);
 
   void on_approved(const TradeSignalApprovedEvent& signal);
   void on_close(const ClosePositionCommand& command);
@@ -173,7 +189,6 @@ class KrakenExecutionHandler {
   };
 
   Status recover_on_executor();
-  Result<ReconciliationReport> reconcile_on_executor(UnknownOrderPolicy policy);
   void apply_kraken_order(LiveOrder& order, const KrakenOrder& kraken_order);
   // A TradesHistory fill of `order`; kDataLoss when its numbers do not parse at the pair.
   Status apply_kraken_trade(LiveOrder& order, const KrakenTrade& trade);
@@ -215,7 +230,9 @@ class KrakenExecutionHandler {
   int fills_reported_ = 0;
   std::optional<uint64_t> last_sequence_;
   bool socket_up_ = false;
+  // Engine-thread state: what attach() and on_approved() registered, for detach().
   std::vector<TimerId> timers_;
+  std::vector<SubscriptionId> subscriptions_;
 };
 
 // Options from the configuration (kraken.*, execution.limit_order_timeout_seconds).

@@ -1,8 +1,9 @@
 #pragma once
 // HttpServer: a small loopback HTTP/1.1 server with optional WebSocket endpoints, for the
 // local Kraken simulator and the operator dashboard. Not an internet-facing server: it binds
-// to one address (127.0.0.1 by default), has no TLS, and serves requests one at a time per
-// connection.
+// to one address (127.0.0.1 by default) and serves requests one at a time per connection.
+// With a certificate and key (HttpServerOptions) it speaks only TLS: https:// and wss://, so
+// clients' TLS paths (certificate and host name verification) can be tested on loopback.
 //
 // Threading: the server runs its own Asio I/O thread. Handlers (the HTTP handler and the
 // WebSocket callbacks) run on that thread, one at a time, so they must not block for long;
@@ -10,7 +11,7 @@
 // thread-safe and may be called from any thread, also after the peer has gone (they become
 // no-ops).
 //
-// Beast and Asio stay in src/net/http_server.cpp (pimpl).
+// Beast, Asio and OpenSSL stay in src/net/http_server.cpp (pimpl).
 
 #include <cstddef>
 #include <cstdint>
@@ -66,6 +67,8 @@ struct WebSocketHandler {
   std::function<void(const std::shared_ptr<WebSocketSession>&)> on_close;
 };
 
+// A response with status 0 closes the connection without answering (a lost response, for the
+// simulator's fault injection).
 using HttpHandler = std::function<HttpResponse(const HttpServerRequest&)>;
 
 struct HttpServerOptions {
@@ -73,13 +76,19 @@ struct HttpServerOptions {
   uint16_t port = 0;  // 0: the OS chooses; see HttpServer::port()
   size_t max_request_body_bytes = size_t{1} << 20;
   size_t max_websocket_message_bytes = size_t{1} << 20;
+  // TLS: PEM files of the certificate chain (the server's certificate first) and its private
+  // key. Both set: every connection must complete a TLS handshake first. Both empty: plain
+  // HTTP and ws://.
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
 };
 
 class HttpServer {
  public:
   // Binds and starts serving. HTTP requests to paths that are not WebSocket endpoints go to
   // `http_handler` (a missing handler answers 404). kUnavailable when the address cannot be
-  // bound; kInvalidArgument for an unparsable bind address.
+  // bound; kInvalidArgument for an unparsable bind address, only one of the two TLS files, or
+  // a certificate or key file that cannot be loaded (the message names the file).
   static Result<std::unique_ptr<HttpServer>> start(
       HttpServerOptions options, HttpHandler http_handler,
       std::vector<std::pair<std::string, WebSocketHandler>> websocket_paths = {});
@@ -93,6 +102,8 @@ class HttpServer {
   uint16_t port() const;
   // "127.0.0.1:PORT".
   std::string host_port() const;
+  // Whether connections speak TLS (https://, wss://).
+  bool tls() const;
 
   // Closes the listener and every connection, then joins the I/O thread. Idempotent; must not
   // be called from a handler.

@@ -41,15 +41,18 @@
 // may run more than once (a batch is re-run after a rollback), so they must not have other
 // side effects.
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "galfriday/core/ring_queue.hpp"
@@ -58,9 +61,33 @@
 
 namespace galfriday::persistence {
 
+// A one-row INSERT that the writer may join with the same insert of neighbouring commands into
+// one multi-row statement: one round trip (and one statement for the server to run) for up to
+// kMaxRowsPerInsert rows instead of one per row, which is what makes PostgreSQL fast.
+//
+// A command opts in by pointing WriteCommand::bulk at a (static) BulkInsert. Its apply must
+// execute `row` as its FIRST database call and, when that reports one row inserted, do nothing
+// more (SqlFillRepository::insert and SqlEventLogRepository::append are so). The writer learns
+// the row's parameters by running apply against a recording stand-in, then sends
+//   <head> (?, ...), (?, ...), ... <tail>      (multi_row_sql, in multi_row_chunk sizes)
+// where tail is "ON CONFLICT (key) DO NOTHING RETURNING key". A row whose key was already
+// taken is not returned; for it the writer runs apply for real, so the repository still
+// decides (a replayed fill is not booked twice, a different fill under the same trade id is
+// kDataLoss, a logged event is kAlreadyExists). A command whose apply does anything else runs
+// on its own, in order.
+struct BulkInsert {
+  Statement row;               // the one-row statement apply executes
+  std::string_view head;       // "INSERT INTO fills (trade_id, ...) VALUES"
+  size_t columns = 0;          // parameters per row
+  std::string_view tail;       // "ON CONFLICT (trade_id) DO NOTHING RETURNING trade_id"
+  std::array<size_t, 2> key_params{};  // the parameters RETURNING gives back, in its order
+  size_t key_count = 1;
+};
+
 struct WriteCommand {
   std::string_view purpose;  // static text: "insert fill", "append event"
   std::function<Status(Database&)> apply;
+  const BulkInsert* bulk = nullptr;  // optional: may be joined into a multi-row insert
 };
 
 struct WriterStats {
@@ -141,10 +168,20 @@ class AsyncWriter {
   std::vector<WriteCommand> take_batch(std::unique_lock<std::mutex>& lock);
   // True when the batch's transaction committed (possibly with some commands reported).
   bool write_batch(std::vector<WriteCommand>& batch);
+  // Runs the batch in the open transaction `db`, joining consecutive bulk inserts. Stops at the
+  // first failing command and returns its status.
+  Status run_joined(Database& db, std::vector<WriteCommand>& batch);
+  // Inserts rows[k], the row of batch[commands[k]], all of one BulkInsert; a command whose row
+  // was not inserted then runs its apply.
+  Status insert_rows(Database& db, std::vector<WriteCommand>& batch, const BulkInsert& bulk,
+                     const std::vector<size_t>& commands, std::vector<SqlParams>& rows);
+  const std::string& bulk_sql(const BulkInsert& bulk, size_t rows);
   void report(std::string_view purpose, const Status& status);
 
   std::unique_ptr<Database> db_;
   const AsyncWriterOptions options_;
+  // Writer thread only: generated multi-row SQL by (insert, row count).
+  std::map<std::pair<const BulkInsert*, size_t>, std::string> bulk_sql_;
   const size_t high_water_;
   const size_t low_water_;
 

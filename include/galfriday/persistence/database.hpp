@@ -121,6 +121,14 @@ class Database {
   virtual Result<bool> table_exists(std::string_view table) = 0;
 };
 
+// Multi-row inserts: "<head> (?, ...), (?, ...) <tail>" with `rows` tuples of `columns`
+// placeholders. Callers send rows in chunks of multi_row_chunk(rows left): 256, 64, 16, 4 or 1
+// rows, so each insert has at most five distinct texts, which SQLite's statement cache keeps.
+inline constexpr size_t kMaxRowsPerInsert = 256;
+std::string multi_row_sql(std::string_view head, size_t columns, size_t rows,
+                          std::string_view tail);
+size_t multi_row_chunk(size_t rows_left);
+
 // '?' placeholders rewritten as $1, $2, ... (PostgreSQL). '?' inside quoted literals,
 // quoted identifiers and comments is left alone.
 std::string number_placeholders(std::string_view sql);

@@ -8,10 +8,14 @@
 //   auto db = persistence::open_database(*target);  // refuses a newer schema
 //
 // An unreachable PostgreSQL is kUnavailable with the redacted URL: the caller prints it and
-// exits (there is no silent fallback to SQLite).
+// exits. Only with `database.fallback_to_sqlite: true` does open_database open the SQLite file
+// instead, and never silently: it logs a warning and rewrites the target (backend, path and a
+// description starting "SQLite fallback"), so the caller's messages, `galfriday db status` and
+// further connections opened from the same target all name the file actually used.
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "galfriday/config/config.hpp"
@@ -28,6 +32,10 @@ struct DatabaseTarget {
   std::string url;                    // PostgreSQL; may hold a password: never print it
   std::string schema;                 // PostgreSQL
   std::string description;            // for messages: the path, or the redacted URL
+  // PostgreSQL only: the SQLite file to open when the server is unreachable (set when
+  // database.fallback_to_sqlite is true), and whether open_database fell back to it.
+  std::optional<std::filesystem::path> sqlite_fallback;
+  bool fell_back = false;
 };
 
 // kInvalidArgument when backend is postgres and neither the config nor `env_url` gives a URL.
@@ -35,6 +43,9 @@ struct DatabaseTarget {
 Result<DatabaseTarget> resolve_database(const config::DatabaseConfig& database,
                                         const std::filesystem::path& data_dir, const char* env_url);
 
-Result<std::unique_ptr<Database>> open_database(const DatabaseTarget& target);
+// Opens the target. With a sqlite_fallback and PostgreSQL unreachable (kUnavailable; a refused
+// login or a newer schema never falls back), opens the SQLite file instead and updates `target`
+// to it (fell_back = true).
+Result<std::unique_ptr<Database>> open_database(DatabaseTarget& target);
 
 }  // namespace galfriday::persistence

@@ -229,6 +229,45 @@ class BarRepository {
                                                           Timestamp to) = 0;
 };
 
+// ---- Historical market trades -------------------------------------------------------------
+
+// One trade of the market (Kraken REST Trades), as history fetches it. Not our fills: those are
+// FillRecord.
+struct MarketTradeRecord {
+  InstrumentId instrument;
+  int64_t trade_id = 0;  // Kraken's id, increasing per pair; (instrument, trade_id) is the key
+  Price price;
+  Quantity qty;
+  Side side = Side::kBuy;                    // the aggressor's side
+  OrderType ord_type = OrderType::kMarket;   // the aggressor's order: kMarket or kLimit
+  Timestamp ts{};
+  friend bool operator==(const MarketTradeRecord&, const MarketTradeRecord&) = default;
+};
+
+// What is stored for one instrument.
+struct MarketTradeSummary {
+  InstrumentId instrument;
+  int64_t count = 0;
+  Timestamp first{};
+  Timestamp last{};
+  int64_t first_trade_id = 0;
+  int64_t last_trade_id = 0;
+  friend bool operator==(const MarketTradeSummary&, const MarketTradeSummary&) = default;
+};
+
+class TradeRepository {
+ public:
+  virtual ~TradeRepository() = default;
+  // Stores the trades in one transaction. Idempotent: a trade already stored (same instrument
+  // and trade id) is left as it is. Returns how many were new.
+  virtual Result<int64_t> insert(const std::vector<MarketTradeRecord>& trades) = 0;
+  // Trades of the instrument with from <= ts < to, by trade id.
+  virtual Result<std::vector<MarketTradeRecord>> range(const InstrumentId& instrument,
+                                                       Timestamp from, Timestamp to) = 0;
+  // One summary per instrument with stored trades, by instrument.
+  virtual Result<std::vector<MarketTradeSummary>> summary() = 0;
+};
+
 // ---- Halt state ---------------------------------------------------------------------------
 
 struct HaltRecord {

@@ -9,9 +9,14 @@
 //   writer.enqueue("insert fill", [fill](Database& db) {
 //     return SqlFillRepository(db).insert(fill).status();
 //   });
+//
+// For fills and event-log rows use insert_fill_command / append_event_command below: the
+// writer can join those into multi-row inserts.
 
 #include <memory>
+#include <string>
 
+#include "galfriday/persistence/async_writer.hpp"
 #include "galfriday/persistence/database.hpp"
 #include "galfriday/persistence/repositories.hpp"
 
@@ -88,6 +93,20 @@ class SqlBarRepository final : public BarRepository {
   Database& db_;
 };
 
+// Inserts in multi-row statements of 256, 64, 16 and 4 rows (then one by one): few round trips,
+// and few distinct statements for the backends' statement caches.
+class SqlTradeRepository final : public TradeRepository {
+ public:
+  explicit SqlTradeRepository(Database& db) : db_(db) {}
+  Result<int64_t> insert(const std::vector<MarketTradeRecord>& trades) override;
+  Result<std::vector<MarketTradeRecord>> range(const InstrumentId& instrument, Timestamp from,
+                                               Timestamp to) override;
+  Result<std::vector<MarketTradeSummary>> summary() override;
+
+ private:
+  Database& db_;
+};
+
 class SqlHaltStateRepository final : public HaltStateRepository {
  public:
   explicit SqlHaltStateRepository(Database& db) : db_(db) {}
@@ -99,6 +118,13 @@ class SqlHaltStateRepository final : public HaltStateRepository {
   Database& db_;
 };
 
+// AsyncWriter commands for the high-volume writes. The writer joins neighbouring ones into
+// multi-row inserts (BulkInsert); the outcome is the repository call's: a replayed fill is
+// stored once, a different fill under a stored trade id is kDataLoss, an event already logged
+// is kAlreadyExists.
+WriteCommand insert_fill_command(FillRecord fill);
+WriteCommand append_event_command(std::shared_ptr<const std::string> run_id, Event event);
+
 // All repositories over one connection (for the app's wiring and for tests).
 struct Repositories {
   std::unique_ptr<OrderRepository> orders;
@@ -108,6 +134,7 @@ struct Repositories {
   std::unique_ptr<PortfolioSnapshotRepository> snapshots;
   std::unique_ptr<BarRepository> bars;
   std::unique_ptr<HaltStateRepository> halts;
+  std::unique_ptr<TradeRepository> market_trades;
 };
 
 Repositories make_sql_repositories(Database& db);
