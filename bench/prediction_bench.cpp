@@ -128,7 +128,8 @@ void BM_XGBoostPredictOne(benchmark::State& state) {
     state.SkipWithError(fixture().model->native_fallback_reason().c_str());
     return;
   }
-  measure_one_row(state, [](const std::vector<double>& row) { return fixture().model->predict(row); });
+  measure_one_row(state,
+                  [](const std::vector<double>& row) { return fixture().model->predict(row); });
 }
 BENCHMARK(BM_XGBoostPredictOne)->Iterations(200000);
 
@@ -166,8 +167,8 @@ void BM_TreeEnsembleRow(benchmark::State& state) {
   const TreeEnsemble& ensemble = *hundred;
   size_t i = 0;
   for (auto _ : state) {
-    const auto row = std::span<const double>(f.inputs).subspan((i++ % kInputRows) * kFeatures,
-                                                               kFeatures);
+    const auto row =
+        std::span<const double>(f.inputs).subspan((i++ % kInputRows) * kFeatures, kFeatures);
     auto p = ensemble.predict(row);
     benchmark::DoNotOptimize(p);
   }

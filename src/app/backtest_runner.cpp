@@ -89,6 +89,20 @@ void finish_outcome(const Pipeline& pipeline, const PubSubManager& bus, int64_t 
   outcome.handler_failures = bus.handler_failures();
 }
 
+// One equity point per bar close. Bars of several pairs closing at one time make one point, the
+// last and complete one; in a recording a pair's bar can be noticed after another pair's later
+// bar: it joins the latest point, so the curve's times never go back.
+void record_equity_point(const PortfolioManager& portfolio, Timestamp close_time,
+                         BacktestOutcome& outcome) {
+  backtest::EquityPoint point{close_time, portfolio.equity(), portfolio.total_exposure()};
+  if (!outcome.equity_curve.empty() && outcome.equity_curve.back().time >= close_time) {
+    point.time = outcome.equity_curve.back().time;
+    outcome.equity_curve.back() = point;
+  } else {
+    outcome.equity_curve.push_back(point);
+  }
+}
+
 // The replay loop shared by the streaming and the in-memory runs. `next` yields bars in replay
 // order, nullopt at the end.
 template <typename NextBar>
@@ -116,14 +130,7 @@ Result<BacktestOutcome> replay_through_pipeline(const config::Config& config,
     bus.run_until_idle();
     if (window.score_after && close_time <= *window.score_after) continue;
     ++bars;
-    const auto& portfolio = (*pipeline)->portfolio();
-    backtest::EquityPoint point{close_time, portfolio.equity(), portfolio.total_exposure()};
-    // Bars of several pairs closing at one instant make one point: the last, complete one.
-    if (!outcome.equity_curve.empty() && outcome.equity_curve.back().time == close_time) {
-      outcome.equity_curve.back() = point;
-    } else {
-      outcome.equity_curve.push_back(point);
-    }
+    record_equity_point((*pipeline)->portfolio(), close_time, outcome);
   }
   if (bars == 0) {
     return invalid_argument(window.score_after ? "no bars close after the scoring start " +
@@ -162,26 +169,15 @@ Result<BacktestOutcome> replay_recording_through_pipeline(const config::Config& 
     bus.run_until_idle();
     if (!close_time) continue;
     ++bars;
-    const auto& portfolio = (*pipeline)->portfolio();
-    backtest::EquityPoint point{*close_time, portfolio.equity(), portfolio.total_exposure()};
-    // Bars of several pairs closing at one time (found at slightly different frames) make one
-    // point; a pair's bar noticed after another pair's later bar joins the latest point, so the
-    // curve's times never go back.
-    if (!outcome.equity_curve.empty() && outcome.equity_curve.back().time >= *close_time) {
-      point.time = outcome.equity_curve.back().time;
-      outcome.equity_curve.back() = point;
-    } else {
-      outcome.equity_curve.push_back(point);
-    }
+    record_equity_point((*pipeline)->portfolio(), *close_time, outcome);
   }
   if (bars == 0) {
     const feed::FeedCounters counters = replay.counters();
-    return invalid_argument("the recording " + source + " holds no closed bar of a configured pair (" +
-                            std::to_string(counters.frames) + " frames, " +
-                            std::to_string(counters.ohlc_messages) +
-                            " ohlc messages, market_data.ohlc_interval_minutes " +
-                            std::to_string(config.market_data.ohlc_interval_minutes) +
-                            "): nothing to score");
+    return invalid_argument(
+        "the recording " + source + " holds no closed bar of a configured pair (" +
+        std::to_string(counters.frames) + " frames, " + std::to_string(counters.ohlc_messages) +
+        " ohlc messages, market_data.ohlc_interval_minutes " +
+        std::to_string(config.market_data.ohlc_interval_minutes) + "): nothing to score");
   }
   finish_outcome(**pipeline, bus, bars, outcome);
   return outcome;

@@ -19,7 +19,6 @@ static_assert(kRunExitOk == kExitOk && kRunExitFailure == kExitFailure &&
 struct RunCli {
   std::string mode;
   std::string config_path;
-  bool keep_orders = false;
   bool no_console = false;
 };
 
@@ -37,15 +36,12 @@ std::vector<CliCommand> register_run_commands(CLI::App& cli) {
   run->add_option("--config,-c", options->config_path, "config.yaml")
       ->required()
       ->check(CLI::ExistingFile);
-  run->add_flag("--keep-orders", options->keep_orders,
-                "live: leave open entry orders on Kraken at shutdown (default: cancel them)");
   run->add_flag("--no-console", options->no_console,
                 "no interactive console even when stdin is a terminal");
   return {CliCommand{run, [options] {
                        RunOptions run_options;
                        run_options.mode = *parse_run_mode(options->mode);
                        run_options.config_path = options->config_path;
-                       run_options.keep_orders = options->keep_orders;
                        run_options.no_console = options->no_console;
                        return MainAppController(run_options).run();
                      }}};

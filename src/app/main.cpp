@@ -228,9 +228,8 @@ int main(int argc, char** argv) {
   if (*check) return run_config_check(check_path);
   if (*generate) return run_data_generate(generate_config, out_dir, days, seed);
   if (*db_migrate || *db_status) return run_db_command(db_config, db_migrate->parsed());
-  for (const auto* commands :
-       {&sweep_commands, &ctl_commands, &history_commands, &model_commands, &market_commands,
-        &run_commands}) {
+  for (const auto* commands : {&sweep_commands, &ctl_commands, &history_commands, &model_commands,
+                               &market_commands, &run_commands}) {
     for (const auto& command : *commands) {
       if (*command.command) return command.run();
     }

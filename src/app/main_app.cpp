@@ -31,6 +31,7 @@
 #include "galfriday/persistence/open_database.hpp"
 #include "galfriday/persistence/sql_repositories.hpp"
 #include "galfriday/persistence/write_failures.hpp"
+#include "run_metrics.hpp"
 #include "run_recorder.hpp"
 
 namespace galfriday::app {
@@ -118,8 +119,8 @@ class StopSignals {
 
 // Everything one run owns. Members are destroyed in reverse order of declaration, which is the
 // order that keeps references valid: the front ends and the feed go before the services they
-// call, the logger before the writer its database sink enqueues into, the writer (which may
-// still post a failure while it drains) before the bus, and the lock last.
+// call, the logger before the writers its database and InfluxDB sinks enqueue into, the writer
+// (which may still post a failure while it drains) before the bus, and the lock last.
 struct Runtime {
   RunOptions options;
   config::Config config;
@@ -132,10 +133,11 @@ struct Runtime {
   std::string stop_reason;
   std::shared_ptr<persistence::WriteFailureAlarm> alarm;
   std::unique_ptr<persistence::AsyncWriter> writer;
+  std::unique_ptr<RunMetrics> metrics;  // influxdb.enabled only
   std::unique_ptr<logging::LoggerService> logger;
   std::string run_id;
-  std::unique_ptr<persistence::Database> db;       // engine thread: halt state, live session
-  persistence::Repositories repositories;          // over `db`
+  std::unique_ptr<persistence::Database> db;  // engine thread: halt state, live session
+  persistence::Repositories repositories;     // over `db`
   InstrumentRegistry instruments;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<monitoring::HaltCoordinator> coordinator;
@@ -186,8 +188,8 @@ int Runtime::start() {
   lock = std::move(*locked);
 
   auto created_logger = logging::LoggerService::create(config.logging, config.data_dir);
-  if (!created_logger) return report(exit_code_for(created_logger.status()),
-                                     created_logger.status().message());
+  if (!created_logger)
+    return report(exit_code_for(created_logger.status()), created_logger.status().message());
   logger = std::move(*created_logger);
   logger->attach(bus);
   run_id = std::string(to_string(options.mode)) + "-" + format_iso8601(clock.now()) + "-" +
@@ -209,6 +211,19 @@ int Runtime::start() {
     logger->redactor().add_secret(loaded_secrets->api_key);
     logger->redactor().add_secret(loaded_secrets->api_secret);
     secrets = std::move(*loaded_secrets);
+  }
+
+  // InfluxDB before the database: bad settings end the start before anything is migrated.
+  // Nothing here touches the network, so an unreachable InfluxDB cannot stop trading.
+  if (config.influxdb.enabled) {
+    const char* influx_token = std::getenv(metrics_sink::kInfluxTokenEnv);
+    if (influx_token != nullptr) logger->redactor().add_secret(influx_token);
+    auto created_metrics = RunMetrics::create(config.influxdb, influx_token);
+    if (!created_metrics) {
+      return report(exit_code_for(created_metrics.status()), created_metrics.status().message());
+    }
+    metrics = std::move(*created_metrics);
+    metrics->attach_logger(*logger);
   }
 
   // The database: one connection for the engine thread (halt state; the live session's
@@ -247,8 +262,7 @@ int Runtime::start() {
   pipeline_options.simulated_exchange = options.mode == RunMode::kPaper;
   auto created_pipeline = Pipeline::create(config, instruments, clock, bus, pipeline_options);
   if (!created_pipeline) {
-    return report(exit_code_for(created_pipeline.status()),
-                  created_pipeline.status().message());
+    return report(exit_code_for(created_pipeline.status()), created_pipeline.status().message());
   }
   pipeline = std::move(*created_pipeline);
 
@@ -257,6 +271,10 @@ int Runtime::start() {
   if (options.mode == RunMode::kPaper) {
     trades = std::make_unique<TradeRecorder>(*writer, run_id);
     trades->attach(bus);
+  }
+  if (metrics) {
+    metrics->attach(
+        bus, scheduler, [this] { return portfolio_state(); }, *writer);
   }
 
   const auto probe = [this] { return portfolio_state(); };
@@ -269,29 +287,29 @@ int Runtime::start() {
   // Before any market data: a process that stopped halted comes back halted, and risk and
   // execution see HALTED before the first signal could be made.
   if (const Status restored = coordinator->restore(); !restored.is_ok()) {
-    return report(kRunExitFailure, "cannot read the persisted halt state: " +
-                                       restored.message());
+    return report(kRunExitFailure, "cannot read the persisted halt state: " + restored.message());
   }
   bus.run_until_idle();
   if (coordinator->halted()) {
-    spdlog::warn("starting HALTED (persisted halt): complete the recovery checklist and "
-                 "`resume` to trade");
+    spdlog::warn(
+        "starting HALTED (persisted halt): complete the recovery checklist and "
+        "`resume` to trade");
   }
 
   std::vector<InstrumentId> pairs;
   for (const InstrumentSpec& spec : instruments.all()) pairs.push_back(spec.id);
-  monitor = std::make_unique<monitoring::MonitoringService>(config.monitoring, pairs,
-                                                            *coordinator, scheduler, probe);
+  monitor = std::make_unique<monitoring::MonitoringService>(config.monitoring, pairs, *coordinator,
+                                                            scheduler, probe);
   monitor->attach(bus);
   activity = std::make_unique<monitoring::ActivityLog>(probe);
   activity->attach(bus);
   activity->sample_equity();
   gateway = std::make_unique<monitoring::CommandGateway>(bus);
-  cli = std::make_unique<monitoring::CliService>(
-      *coordinator, monitor.get(), activity.get(), probe, clock, [this] {
-        stop_reason = "`shutdown` command";
-        stop_requested.store(true);
-      });
+  cli = std::make_unique<monitoring::CliService>(*coordinator, monitor.get(), activity.get(), probe,
+                                                 clock, [this] {
+                                                   stop_reason = "`shutdown` command";
+                                                   stop_requested.store(true);
+                                                 });
   cli->attach(bus, *gateway);
 
   auto server = monitoring::ControlServer::start(config.data_dir, *gateway, kCommandTimeout);
@@ -309,31 +327,28 @@ int Runtime::start() {
     auto started = monitoring::Dashboard::start(dashboard_options, *gateway, std::move(*token));
     if (!started) return report(kRunExitFailure, started.status().to_string());
     dashboard = std::move(*started);
-    spdlog::info("dashboard on http://{}:{}/", dashboard_options.bind_address,
-                 dashboard->port());
+    spdlog::info("dashboard on http://{}:{}/", dashboard_options.bind_address, dashboard->port());
   }
 
   if (options.mode == RunMode::kLive) {
-    auto created_session = live::LiveSession::create(config, instruments, *secrets,
-                                                     repositories, bus, clock, scheduler);
+    auto created_session = live::LiveSession::create(config, instruments, *secrets, repositories,
+                                                     bus, clock, scheduler);
     if (!created_session) {
-      return report(exit_code_for(created_session.status()),
-                    created_session.status().message());
+      return report(exit_code_for(created_session.status()), created_session.status().message());
     }
     session = std::move(*created_session);
     auto reconciled = session->start();
     bus.run_until_idle();
     if (!reconciled) {
-      return report(kRunExitReconcileFailed,
-                    "reconciliation with Kraken failed; not trading: " +
-                        reconciled.status().message());
+      return report(kRunExitReconcileFailed, "reconciliation with Kraken failed; not trading: " +
+                                                 reconciled.status().message());
     }
     spdlog::info("live session started: reconciliation done");
   }
 
-  auto feed_created = feed::MarketDataFeed::create(
-      feed::market_data_feed_options(config, instruments.all()), clock,
-      [this](Event event) { bus.post(std::move(event)); });
+  auto feed_created =
+      feed::MarketDataFeed::create(feed::market_data_feed_options(config, instruments.all()), clock,
+                                   [this](Event event) { bus.post(std::move(event)); });
   if (!feed_created) {
     return report(exit_code_for(feed_created.status()), feed_created.status().message());
   }
@@ -344,8 +359,8 @@ int Runtime::start() {
 
   // The console last: from its first prompt on, every command works.
   if (!options.no_console && ::isatty(STDIN_FILENO) == 1) {
-    console = std::make_unique<monitoring::Console>(*gateway, STDIN_FILENO, std::cout,
-                                                    kCommandTimeout);
+    console =
+        std::make_unique<monitoring::Console>(*gateway, STDIN_FILENO, std::cout, kCommandTimeout);
     console_thread = std::thread([this] {
       console->run();
       // `quit` leaves the console only; the process runs on until a signal or `shutdown`.
@@ -382,8 +397,16 @@ int Runtime::stop() {
   bus.run_until_idle();
 
   int code = kRunExitOk;
+  // execution.shutdown_orders: Kraken's open entry orders are cancelled or left open; the
+  // simulated exchange (paper) cancelled its orders on STOPPING, as none can outlive the process.
+  const bool cancel_orders = config.execution.shutdown_orders == config::ShutdownOrders::kCancel;
+  if (!session && !cancel_orders) {
+    spdlog::warn(
+        "execution.shutdown_orders is keep, but paper orders exist only in this process: "
+        "they were cancelled");
+  }
   if (session) {
-    const Status stopped = session->stop(!options.keep_orders, /*cancel_all=*/false);
+    const Status stopped = session->stop(cancel_orders, /*cancel_all=*/false);
     bus.run_until_idle();
     if (!stopped.is_ok()) {
       code = report(kRunExitFailure, "live session did not stop cleanly: " + stopped.message());
@@ -398,6 +421,8 @@ int Runtime::stop() {
   bus.run_until_idle();
   event_log.reset();
   trades.reset();
+  // The portfolio at shutdown is the last sample.
+  if (metrics) metrics->detach();
 
   spdlog::info("draining the database writer");
   logger->flush();
@@ -408,6 +433,8 @@ int Runtime::stop() {
   // The last lines reach the database too; then the writer ends.
   writer->stop();
   logger->flush();
+  // InfluxDB last, so the shutdown's log lines reach it; at most influxdb.stop_timeout_ms.
+  if (metrics) metrics->stop();
   if (stats.failed > 0 || alarm->failures() > 0) {
     code = report(kRunExitFailure, std::to_string(stats.failed) +
                                        " database write(s) failed during the run; see the log");

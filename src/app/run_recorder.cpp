@@ -91,10 +91,10 @@ void TradeRecorder::on_report(const ExecutionReportEvent& report) {
       return persistence::SqlOrderRepository(db).insert(order);
     });
   } else {
-    enqueue("update order", [update = persistence::order_update_from(stored)](
-                                persistence::Database& db) {
-      return persistence::SqlOrderRepository(db).update(update);
-    });
+    enqueue("update order",
+            [update = persistence::order_update_from(stored)](persistence::Database& db) {
+              return persistence::SqlOrderRepository(db).update(update);
+            });
   }
   if (auto fill = persistence::fill_record_from(stored)) {
     enqueue("insert fill", [fill = std::move(*fill)](persistence::Database& db) {

@@ -44,8 +44,7 @@ class TradeRecorder {
   void on_approved(const TradeSignalApprovedEvent& approval);
   void on_rejected(const TradeSignalRejectedEvent& rejection);
   void on_report(const ExecutionReportEvent& report);
-  void enqueue(std::string_view purpose,
-               std::function<Status(persistence::Database&)> command);
+  void enqueue(std::string_view purpose, std::function<Status(persistence::Database&)> command);
 
   persistence::AsyncWriter& writer_;
   std::string run_id_;

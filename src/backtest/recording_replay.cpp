@@ -38,7 +38,9 @@ Result<RecordingReplay> RecordingReplay::open(const std::filesystem::path& path,
   State* raw = state.get();
   auto ingestor = feed::DataIngestor::create(
       std::move(options),
-      [raw](Event event) { raw->pending.push_back({raw->current, std::move(event)}); },
+      [raw](Event event) {
+        raw->pending.push_back({raw->current, std::move(event)});
+      },
       // A replay answers nobody: the subscribe requests the ingestor sends on a connection go
       // nowhere (the recording already holds what Kraken answered).
       [](std::string) { return true; });

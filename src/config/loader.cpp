@@ -914,6 +914,8 @@ class Loader {
     read_number(map, "latency_ms", execution.latency_ms, kLatencyMs);
     read_number(map, "latency_jitter_ms", execution.latency_jitter_ms, kLatencyMs);
     read_int(map, "latency_seed", execution.latency_seed, kZeroOrMore);
+    read_enum(map, "shutdown_orders", execution.shutdown_orders,
+              {{"cancel", ShutdownOrders::kCancel}, {"keep", ShutdownOrders::kKeep}});
     map.warn_unknown_keys();
   }
 
@@ -1018,6 +1020,8 @@ class Loader {
     read_int(map, "batch_points", influx.batch_points, IntRange{1, 1000000});
     read_int(map, "flush_interval_ms", influx.flush_interval_ms, IntRange{1, 3600000});
     read_int(map, "max_buffered_points", influx.max_buffered_points, IntRange{1, 100000000});
+    read_int(map, "sample_interval_ms", influx.sample_interval_ms, IntRange{10, 3600000});
+    read_int(map, "stop_timeout_ms", influx.stop_timeout_ms, IntRange{0, 600000});
     map.warn_unknown_keys();
   }
 
@@ -1230,6 +1234,13 @@ class Loader {
         strategy.sl_pct >= risk.min_sl_distance_pct, "strategy.sl_pct", "risk.min_sl_distance_pct",
         "must be at least risk.min_sl_distance_pct (" + format_number(risk.min_sl_distance_pct) +
             "), got " + format_number(strategy.sl_pct));
+    // InfluxDB 2.x writes go to an organization's bucket; without them every write would fail.
+    const auto& influx = config.influxdb;
+    const bool influx_v2 = influx.enabled && influx.api_version == 2;
+    require(!influx_v2 || !influx.org.empty(), "influxdb.org", "influxdb.api_version",
+            "is required when influxdb.api_version is 2 and influxdb.enabled is true");
+    require(!influx_v2 || !influx.bucket.empty(), "influxdb.bucket", "influxdb.api_version",
+            "is required when influxdb.api_version is 2 and influxdb.enabled is true");
   }
 
   Issues& issues_;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace galfriday {
 namespace fixed_point_detail {
@@ -70,9 +71,41 @@ Result<DecimalParts> split_decimal(std::string_view text) {
   return parts;
 }
 
+// The form bar files and exchange messages use: optional '-', digits, optional '.' and at most
+// `precision` decimals, 18 digits or fewer once scaled. It fits int64 exactly, so it is read in
+// one pass (a backtest parses five per bar); anything else (exponents, '+', excess decimals,
+// long numbers, malformed text) returns nullopt and takes the general path and its errors.
+std::optional<int64_t> parse_plain_raw(std::string_view text, int precision) {
+  constexpr int kMaxDigits = 18;  // 10^18 - 1 < 2^63
+  size_t pos = 0;
+  const bool negative = !text.empty() && text[0] == '-';
+  if (negative) pos = 1;
+  int64_t raw = 0;
+  int digits = 0;
+  int decimals = -1;  // -1 until the '.'
+  for (; pos < text.size(); ++pos) {
+    const char c = text[pos];
+    if (is_digit(c)) {
+      if (++digits > kMaxDigits) return std::nullopt;
+      raw = raw * 10 + (c - '0');
+      if (decimals >= 0) ++decimals;
+    } else if (c == '.' && decimals < 0) {
+      decimals = 0;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (digits == 0) return std::nullopt;
+  if (decimals < 0) decimals = 0;
+  if (decimals > precision || digits + (precision - decimals) > kMaxDigits) return std::nullopt;
+  for (int i = decimals; i < precision; ++i) raw *= 10;
+  return negative ? -raw : raw;
+}
+
 }  // namespace
 
 Result<int64_t> parse_raw(std::string_view text, int precision) {
+  if (const std::optional<int64_t> plain = parse_plain_raw(text, precision)) return *plain;
   auto parts = split_decimal(text);
   if (!parts) return parts.status();
   // The digits, read left to right, each worth 10^(place). A digit whose place lies below

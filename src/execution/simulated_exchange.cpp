@@ -121,6 +121,15 @@ void SimulatedExchange::on_close(const ClosePositionCommand& command) {
 
 void SimulatedExchange::on_state(const SystemStateEvent& state) {
   halted_ = state.state != SystemState::kRunning;
+  if (state.state == SystemState::kStopping) {
+    // Paper mode's shutdown: these orders live only in this process and cannot be kept, so each
+    // ends as cancelled (also in the stored orders) instead of staying "open" forever.
+    for (Order& order : orders_) {
+      cancel(order, state.reason + "; simulated orders end with the process");
+    }
+    orders_.clear();
+    return;
+  }
   if (state.state != SystemState::kHalted) return;
   // New exposure stops with a halt; protective orders stay so positions remain guarded.
   std::vector<std::pair<InstrumentId, std::optional<SignalId>>> partly_filled;
@@ -237,8 +246,7 @@ void SimulatedExchange::on_book(const MarketDataL2Event& event) {
   const size_t placed = orders_.size();
   for (size_t i = 0; i < placed; ++i) {
     Order& order = orders_[i];
-    if (order.instrument != event.instrument || is_terminal(order.status) ||
-        !arrived(order, when))
+    if (order.instrument != event.instrument || is_terminal(order.status) || !arrived(order, when))
       continue;
     process_book_order(order, book, *spec, when);
   }
@@ -279,8 +287,8 @@ void SimulatedExchange::process_book_order(Order& order, Book& book, const Instr
 void SimulatedExchange::take_liquidity(Order& order, const std::vector<BookLevel>& levels,
                                        std::vector<Quantity>& taken,
                                        const std::optional<Price>& bound,
-                                       std::optional<Price> maker_price,
-                                       const InstrumentSpec& spec, Timestamp when) {
+                                       std::optional<Price> maker_price, const InstrumentSpec& spec,
+                                       Timestamp when) {
   for (size_t level = 0; level < levels.size() && !is_terminal(order.status); ++level) {
     const Price price = levels[level].price;
     // Levels are best first: past the first one beyond the limit, none is within it.

@@ -207,22 +207,20 @@ class Connection final : public ConnectionBase,
       tls_stream.set_verify_mode(ssl::verify_peer);
       // Called once per certificate of the chain, during the handshake (this connection is
       // alive then: the handshake's handler holds it).
-      tls_stream.set_verify_callback(
-          [this, check = ssl::host_name_verification(client_.url.host)](
-              bool preverified, ssl::verify_context& context) mutable {
-            return verify_certificate(check, preverified, context);
+      tls_stream.set_verify_callback([this, check = ssl::host_name_verification(client_.url.host)](
+                                         bool preverified, ssl::verify_context& context) mutable {
+        return verify_certificate(check, preverified, context);
+      });
+      tls_stream.async_handshake(
+          ssl::stream_base::client, [self = this->shared_from_this()](beast::error_code error) {
+            if (error) {
+              const std::string step = self->verify_failure_.empty()
+                                           ? std::string("TLS handshake")
+                                           : "TLS handshake (" + self->verify_failure_ + ")";
+              return self->fail(step, error);
+            }
+            self->ws_handshake();
           });
-      tls_stream.async_handshake(ssl::stream_base::client,
-                                 [self = this->shared_from_this()](beast::error_code error) {
-                                   if (error) {
-                                     const std::string step =
-                                         self->verify_failure_.empty()
-                                             ? std::string("TLS handshake")
-                                             : "TLS handshake (" + self->verify_failure_ + ")";
-                                     return self->fail(step, error);
-                                   }
-                                   self->ws_handshake();
-                                 });
     }
   }
 

@@ -46,14 +46,23 @@ Status OhlcvtCsvReader::row_error(const std::string& message) const {
 }
 
 Result<std::optional<MarketDataOHLCVEvent>> OhlcvtCsvReader::next() {
-  std::string text;
+  // Lines are read into a stack buffer, not a std::string: no allocation per bar. It holds a
+  // line of kMaxLineLength characters plus a '\r' and the terminator; a longer line fills it.
+  std::array<char, kMaxLineLength + 2> buffer;
+  std::string_view text;
   while (true) {
-    if (!std::getline(in_, text)) {
-      if (in_.bad()) return data_loss("read error in " + path_.string());
-      return std::optional<MarketDataOHLCVEvent>{};
+    in_.getline(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in_.bad()) return data_loss("read error in " + path_.string());
+    if (in_.fail()) {
+      if (in_.eof() && in_.gcount() == 0) return std::optional<MarketDataOHLCVEvent>{};
+      ++line_;  // the buffer filled before the line ended
+      return row_error("line is longer than " + std::to_string(kMaxLineLength) + " characters");
     }
     ++line_;
-    if (!text.empty() && text.back() == '\r') text.pop_back();
+    // gcount() counts the '\n' when one ended the line (no eof); NULs in the line stay in it.
+    const auto length = static_cast<size_t>(in_.gcount()) - (in_.eof() ? 0U : 1U);
+    text = std::string_view(buffer.data(), length);
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     if (!text.empty()) break;  // blank lines (e.g. a trailing newline) are skipped
   }
   if (text.size() > kMaxLineLength)
@@ -61,7 +70,7 @@ Result<std::optional<MarketDataOHLCVEvent>> OhlcvtCsvReader::next() {
 
   std::array<std::string_view, kColumns> columns;
   size_t count = 0;
-  std::string_view rest(text);
+  std::string_view rest = text;
   while (true) {
     const auto comma = rest.find(',');
     if (count == kColumns)

@@ -1,7 +1,8 @@
 #pragma once
-// simdjson On-Demand helpers shared by the REST parsers (internal to src/kraken_rest).
-// Every failure becomes a kDataLoss Status naming the endpoint and the field; numbers that
-// are money stay the exact text Kraken sent.
+// simdjson On-Demand helpers for Kraken REST results, public (src/kraken_rest) and private
+// (src/live, which depends on kraken_rest). Internal: not under include/, so simdjson stays out
+// of the public headers. Every failure becomes a kDataLoss Status naming the endpoint and the
+// field; numbers that are money stay the exact text Kraken sent.
 
 #include <simdjson.h>
 
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include "galfriday/core/status.hpp"
+#include "galfriday/core/time.hpp"
 
 namespace galfriday::kraken_rest::json {
 
@@ -106,5 +108,47 @@ inline Result<std::string> string(od::value value, std::string_view endpoint,
   if (auto error = value.get_string().get(text)) return json_error(endpoint, where, error);
   return std::string(text);
 }
+
+inline bool is_null(od::value value) {
+  bool null = false;
+  return value.is_null().get(null) == simdjson::SUCCESS && null;
+}
+
+// Unix time in seconds with an optional fraction ("1688667796.8802"), exactly, to nanoseconds.
+inline Result<Timestamp> unix_seconds_text(std::string_view text, std::string_view endpoint,
+                                           std::string_view where) {
+  const size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  int64_t seconds = 0;
+  const auto [end, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), seconds);
+  if (whole.empty() || ec != std::errc() || end != whole.data() + whole.size()) {
+    return shape_error(endpoint, where, "expected Unix seconds, got '" + std::string(text) + "'");
+  }
+  int64_t nanos = 0;
+  if (dot != std::string_view::npos) {
+    std::string_view fraction = text.substr(dot + 1);
+    int digits = 0;
+    for (const char c : fraction) {
+      if (c < '0' || c > '9') {
+        return shape_error(endpoint, where,
+                           "expected Unix seconds, got '" + std::string(text) + "'");
+      }
+      if (digits < 9) {
+        nanos = nanos * 10 + (c - '0');
+        ++digits;
+      }
+    }
+    for (; digits < 9; ++digits) nanos *= 10;
+  }
+  return timestamp_from_nanos(seconds * 1'000'000'000 + nanos);
+}
+
+// Assigns the value of a Result expression to `target`, or returns its Status.
+#define GF_JSON_ASSIGN_OR_RETURN(target, expr)   \
+  do {                                           \
+    auto gf_result_ = (expr);                    \
+    if (!gf_result_) return gf_result_.status(); \
+    target = std::move(*gf_result_);             \
+  } while (false)
 
 }  // namespace galfriday::kraken_rest::json

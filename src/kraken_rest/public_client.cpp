@@ -3,6 +3,7 @@
 #include <functional>
 #include <initializer_list>
 
+#include "galfriday/core/encoding.hpp"
 #include "galfriday/kraken_rest/envelope.hpp"
 #include "json_reader.hpp"
 
@@ -76,22 +77,6 @@ Result<int> small_int(od::value value, std::string_view endpoint, const std::str
     return json::shape_error(endpoint, where,
                              "value " + std::to_string(*number) + " is out of range");
   return static_cast<int>(*number);
-}
-
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xF];
-    }
-  }
-  return out;
 }
 
 std::string join(const std::vector<std::string>& parts) {

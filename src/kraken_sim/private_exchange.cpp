@@ -23,10 +23,10 @@ using detail::Json;
 using detail::raw_number;
 using detail::trim_number;
 
-constexpr size_t kPageSize = 50;       // ClosedOrders / TradesHistory page
-constexpr size_t kSnapTrades = 50;     // executions snap_trades: the last 50 fills
+constexpr size_t kPageSize = 50;    // ClosedOrders / TradesHistory page
+constexpr size_t kSnapTrades = 50;  // executions snap_trades: the last 50 fills
 constexpr int64_t kTokenExpiresS = 900;
-constexpr int kTimeDecimals = 4;       // REST times: Unix seconds with 4 decimals, as Kraken
+constexpr int kTimeDecimals = 4;  // REST times: Unix seconds with 4 decimals, as Kraken
 
 std::string percent_decode(std::string_view text) {
   std::string out;
@@ -103,11 +103,11 @@ struct SimOrder {
   std::optional<std::string> cl_ord_id;
   const InstrumentSpec* spec = nullptr;
   Side side = Side::kBuy;
-  std::string ordertype;         // market, limit, stop-loss, take-profit
+  std::string ordertype;  // market, limit, stop-loss, take-profit
   Quantity volume;
   Quantity executed;
-  std::optional<Price> price;    // limit price or trigger price
-  std::string status = "open";   // pending, open, closed, canceled, expired
+  std::optional<Price> price;   // limit price or trigger price
+  std::string status = "open";  // pending, open, closed, canceled, expired
   std::string reason;
   Timestamp opened{};
   Timestamp closed{};
@@ -346,9 +346,8 @@ struct PrivateExchange::Impl {
       json["limit_price"] = wire_price(*order.price);
     }
     if (order.is_stop_type() && order.price) {
-      json["triggers"] = Json{{"reference", "last"},
-                              {"price", wire_price(*order.price)},
-                              {"price_type", "static"}};
+      json["triggers"] = Json{
+          {"reference", "last"}, {"price", wire_price(*order.price)}, {"price_type", "static"}};
     }
     json["order_status"] = status;
     json["fee_ccy_pref"] = "fciq";
@@ -496,8 +495,8 @@ struct PrivateExchange::Impl {
 
   Json rest_order(const SimOrder& order) const {
     const InstrumentSpec& spec = *order.spec;
-    std::string description = side_text(order.side) + " " + order.volume.to_string() + " " +
-                              spec.altname + " @ ";
+    std::string description =
+        side_text(order.side) + " " + order.volume.to_string() + " " + spec.altname + " @ ";
     if (order.ordertype == "market") {
       description += "market";
     } else if (order.ordertype == "limit") {
@@ -507,25 +506,24 @@ struct PrivateExchange::Impl {
     } else {
       description += "take profit " + order.price->to_string();
     }
-    const Price average = order.executed.is_positive()
-                              ? price_for(order.cost, order.executed, spec.price_precision,
-                                          Rounding::kHalfEven)
-                              : Price::from_raw(0, spec.price_precision);
+    const Price average =
+        order.executed.is_positive()
+            ? price_for(order.cost, order.executed, spec.price_precision, Rounding::kHalfEven)
+            : Price::from_raw(0, spec.price_precision);
     Json json{{"refid", nullptr},
               {"userref", 0},
               {"status", order.status},
               {"opentm", raw_number(unix_text(order.opened))},
               {"starttm", 0},
               {"expiretm", 0},
-              {"descr",
-               Json{{"pair", spec.altname},
-                    {"type", side_text(order.side)},
-                    {"ordertype", order.ordertype},
-                    {"price", order.price ? order.price->to_string() : "0"},
-                    {"price2", "0"},
-                    {"leverage", "none"},
-                    {"order", description},
-                    {"close", ""}}},
+              {"descr", Json{{"pair", spec.altname},
+                             {"type", side_text(order.side)},
+                             {"ordertype", order.ordertype},
+                             {"price", order.price ? order.price->to_string() : "0"},
+                             {"price2", "0"},
+                             {"leverage", "none"},
+                             {"order", description},
+                             {"close", ""}}},
               {"vol", order.volume.to_string()},
               {"vol_exec", order.executed.to_string()},
               {"cost", order.cost.to_string()},
@@ -544,20 +542,13 @@ struct PrivateExchange::Impl {
   }
 
   Json rest_trade(const SimFill& f) const {
-    return Json{{"ordertxid", f.ordertxid},
-                {"postxid", "TKH2SE-M7IF5-CFI7LT"},
-                {"pair", f.rest_pair},
-                {"time", raw_number(unix_text(f.time))},
-                {"type", side_text(f.side)},
-                {"ordertype", f.ordertype},
-                {"price", f.price.to_string()},
-                {"cost", f.cost.to_string()},
-                {"fee", f.fee.to_string()},
-                {"vol", f.qty.to_string()},
-                {"margin", "0.00000"},
-                {"misc", ""},
-                {"trade_id", f.trade_id},
-                {"maker", f.maker}};
+    return Json{{"ordertxid", f.ordertxid},     {"postxid", "TKH2SE-M7IF5-CFI7LT"},
+                {"pair", f.rest_pair},          {"time", raw_number(unix_text(f.time))},
+                {"type", side_text(f.side)},    {"ordertype", f.ordertype},
+                {"price", f.price.to_string()}, {"cost", f.cost.to_string()},
+                {"fee", f.fee.to_string()},     {"vol", f.qty.to_string()},
+                {"margin", "0.00000"},          {"misc", ""},
+                {"trade_id", f.trade_id},       {"maker", f.maker}};
   }
 
   static std::optional<int64_t> integer_param(const std::map<std::string, std::string>& params,
@@ -677,8 +668,8 @@ struct PrivateExchange::Impl {
     if (method == "BalanceEx") {
       Json result = Json::object();
       for (const auto& [asset, amount] : balances) {
-        result[asset] = Json{{"balance", amount.to_string()},
-                             {"hold_trade", held(asset).to_string()}};
+        result[asset] =
+            Json{{"balance", amount.to_string()}, {"hold_trade", held(asset).to_string()}};
       }
       return kraken_result(std::move(result));
     }
@@ -708,7 +699,8 @@ struct PrivateExchange::Impl {
       }
       std::stable_sort(matching.begin(), matching.end(),
                        [](const SimOrder* a, const SimOrder* b) { return a->closed > b->closed; });
-      const size_t offset = static_cast<size_t>(std::max<int64_t>(0, integer_param(params, "ofs").value_or(0)));
+      const size_t offset =
+          static_cast<size_t>(std::max<int64_t>(0, integer_param(params, "ofs").value_or(0)));
       Json closed = Json::object();
       for (size_t i = offset; i < matching.size() && i < offset + kPageSize; ++i) {
         closed[matching[i]->txid] = rest_order(*matching[i]);
@@ -743,7 +735,8 @@ struct PrivateExchange::Impl {
         if (end && to_seconds(it->time) > *end) continue;
         matching.push_back(&*it);
       }
-      const size_t offset = static_cast<size_t>(std::max<int64_t>(0, integer_param(params, "ofs").value_or(0)));
+      const size_t offset =
+          static_cast<size_t>(std::max<int64_t>(0, integer_param(params, "ofs").value_or(0)));
       Json trades = Json::object();
       for (size_t i = offset; i < matching.size() && i < offset + kPageSize; ++i) {
         trades[matching[i]->txid] = rest_trade(*matching[i]);
@@ -848,8 +841,8 @@ struct PrivateExchange::Impl {
         for (const std::string& txid : order_sequence) {
           const SimOrder& order = orders.at(txid);
           if (!order.is_open()) continue;
-          data.push_back(order_details(
-              order, "new", order.executed.is_positive() ? "partially_filled" : "new"));
+          data.push_back(order_details(order, "new",
+                                       order.executed.is_positive() ? "partially_filled" : "new"));
         }
       }
       state.session->send_text(dump_wire(Json{{"channel", "executions"},
@@ -861,12 +854,12 @@ struct PrivateExchange::Impl {
       if (!snapshot) return;
       Json data = Json::array();
       for (const auto& [asset, amount] : balances) {
-        data.push_back(Json{{"asset", live::kraken_ws_asset(asset)},
-                            {"asset_class", "currency"},
-                            {"balance", wire_money(amount)},
-                            {"wallets", Json::array({Json{{"type", "spot"},
-                                                          {"id", "main"},
-                                                          {"balance", wire_money(amount)}}})}});
+        data.push_back(Json{
+            {"asset", live::kraken_ws_asset(asset)},
+            {"asset_class", "currency"},
+            {"balance", wire_money(amount)},
+            {"wallets", Json::array({Json{
+                            {"type", "spot"}, {"id", "main"}, {"balance", wire_money(amount)}}})}});
       }
       state.session->send_text(dump_wire(Json{{"channel", "balances"},
                                               {"type", "snapshot"},
@@ -911,8 +904,8 @@ struct PrivateExchange::Impl {
 PrivateExchange::PrivateExchange(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PrivateExchange::~PrivateExchange() = default;
 
-Result<std::unique_ptr<PrivateExchange>> PrivateExchange::create(PrivateApiOptions options,
-                                                                 std::vector<InstrumentSpec> pairs) {
+Result<std::unique_ptr<PrivateExchange>> PrivateExchange::create(
+    PrivateApiOptions options, std::vector<InstrumentSpec> pairs) {
   if (options.clock == nullptr) return invalid_argument("kraken-sim private API: no clock");
   auto verifier = live::PrivateRequestVerifier::create(options.api_key, options.api_secret);
   if (!verifier) return verifier.status().with_context("kraken-sim private API");
@@ -971,10 +964,9 @@ net::WebSocketHandler PrivateExchange::websocket_handler() {
       return;
     }
     impl->sessions[session->id()] = PrivateSession{session};
-    session->send_text(
-        R"({"channel":"status","data":[{"api_version":"v2","connection_id":)" +
-        std::to_string(session->id()) +
-        R"(,"system":"online","version":"2.0.0"}],"type":"update"})");
+    session->send_text(R"({"channel":"status","data":[{"api_version":"v2","connection_id":)" +
+                       std::to_string(session->id()) +
+                       R"(,"system":"online","version":"2.0.0"}],"type":"update"})");
   };
   handler.on_text = [impl](const std::shared_ptr<net::WebSocketSession>& session,
                            std::string_view text) { impl->on_text(session, text); };

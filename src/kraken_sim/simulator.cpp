@@ -1004,10 +1004,10 @@ Result<std::unique_ptr<KrakenSimulator>> KrakenSimulator::start(SimulatorOptions
          {"Balance", "BalanceEx", "OpenOrders", "ClosedOrders", "QueryOrders", "TradesHistory",
           "AddOrder", "CancelOrder", "CancelAll", "CancelAllOrdersAfter", "GetWebSocketsToken"}) {
       const std::string name(method);
-      raw->routes[{"POST", "/0/private/" + name}] =
-          [priv, name](const net::HttpServerRequest& request) {
-            return priv->handle_rest(name, request);
-          };
+      raw->routes[{"POST", "/0/private/" + name}] = [priv,
+                                                     name](const net::HttpServerRequest& request) {
+        return priv->handle_rest(name, request);
+      };
     }
     websocket_paths.emplace_back(kWsAuthPath, priv->websocket_handler());
     if (!raw->recording_mode()) {
@@ -1042,7 +1042,7 @@ std::string KrakenSimulator::ws_auth_url() const {
 PrivateExchange* KrakenSimulator::private_exchange() { return impl_->private_exchange.get(); }
 
 Status KrakenSimulator::print_trade(const InstrumentId& pair_id, Side side, Price price,
-                                   Quantity qty) {
+                                    Quantity qty) {
   std::lock_guard lock(impl_->mutex);
   PairSim* pair = impl_->find_pair(pair_id.str());
   if (pair == nullptr) return not_found("kraken-sim: no pair " + pair_id.str());

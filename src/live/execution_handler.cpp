@@ -263,7 +263,8 @@ Status KrakenExecutionHandler::recover_on_executor() {
   // ours: its fills count toward the position (once per entry).
   std::set<ClientOrderId> seeded;
   for (const auto& [id, order] : orders_) {
-    if (!order.parent || orders_.count(*order.parent) != 0 || !seeded.insert(*order.parent).second) {
+    if (!order.parent || orders_.count(*order.parent) != 0 ||
+        !seeded.insert(*order.parent).second) {
       continue;
     }
     auto entry_fills = fills_repo_.for_order(*order.parent);
@@ -478,7 +479,9 @@ void KrakenExecutionHandler::on_close(const ClosePositionCommand& command) {
 void KrakenExecutionHandler::on_state(const SystemStateEvent& state) {
   executor_.submit([this, state] {
     halted_ = state.state != SystemState::kRunning;
-    if (!halted_) return;
+    // Only a halt cancels entries. STOPPING (shutdown) refuses new ones; LiveSession::stop()
+    // then cancels or keeps the open ones, as execution.shutdown_orders says.
+    if (state.state != SystemState::kHalted) return;
     for (auto& [id, order] : orders_) {
       if (order.record.purpose == OrderPurpose::kEntry && !is_terminal(order.state->status())) {
         cancel(order, "halted: " + state.reason);

@@ -7,9 +7,10 @@
 #include <cstring>
 #include <string>
 
-#include "json_fields.hpp"
+#include "../kraken_rest/json_reader.hpp"
 
 namespace galfriday::live {
+namespace json = kraken_rest::json;
 namespace {
 
 namespace od = simdjson::ondemand;
@@ -67,9 +68,9 @@ Status decode_fees(od::value& value, std::vector<ExecutionFee>& fees) {
       if (const auto error = field.unescaped_key().get(key)) return json_error("fees[]", error);
       od::value field_value = field.value();
       if (key == "asset") {
-        GF_LIVE_ASSIGN_OR_RETURN(fee.asset, read_string(field_value, "fees[].asset"));
+        GF_JSON_ASSIGN_OR_RETURN(fee.asset, read_string(field_value, "fees[].asset"));
       } else if (key == "qty") {
-        GF_LIVE_ASSIGN_OR_RETURN(fee.qty, read_number_text(field_value, "fees[].qty"));
+        GF_JSON_ASSIGN_OR_RETURN(fee.qty, read_number_text(field_value, "fees[].qty"));
       }
     }
     fees.push_back(std::move(fee));
@@ -84,24 +85,24 @@ Status decode_execution(od::object& object, Execution& out) {
     od::value value = field.value();
     const std::string where = "data[]." + std::string(key);
     if (key == "order_id") {
-      GF_LIVE_ASSIGN_OR_RETURN(out.order_id, read_string(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(out.order_id, read_string(value, where));
     } else if (key == "exec_type") {
-      GF_LIVE_ASSIGN_OR_RETURN(out.exec_type, read_string(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(out.exec_type, read_string(value, where));
     } else if (key == "cl_ord_id") {
-      GF_LIVE_ASSIGN_OR_RETURN(out.cl_ord_id, read_string(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(out.cl_ord_id, read_string(value, where));
     } else if (key == "order_userref") {
       int64_t userref = 0;
       if (const auto error = value.get_int64().get(userref)) return json_error(where, error);
       out.order_userref = userref;
     } else if (key == "order_status") {
       std::string text;
-      GF_LIVE_ASSIGN_OR_RETURN(text, read_string(value, where));
-      GF_LIVE_ASSIGN_OR_RETURN(out.order_status, parse_order_status(text));
+      GF_JSON_ASSIGN_OR_RETURN(text, read_string(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(out.order_status, parse_order_status(text));
     } else if (key == "symbol") {
-      GF_LIVE_ASSIGN_OR_RETURN(out.symbol, read_string(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(out.symbol, read_string(value, where));
     } else if (key == "side") {
       std::string text;
-      GF_LIVE_ASSIGN_OR_RETURN(text, read_string(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(text, read_string(value, where));
       if (text == "buy") {
         out.side = Side::kBuy;
       } else if (text == "sell") {
@@ -110,28 +111,28 @@ Status decode_execution(od::object& object, Execution& out) {
         return field_error(where, "unknown side '" + text + "'");
       }
     } else if (key == "order_type") {
-      GF_LIVE_ASSIGN_OR_RETURN(out.order_type, read_string(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(out.order_type, read_string(value, where));
     } else if (key == "order_qty") {
-      GF_LIVE_ASSIGN_OR_RETURN(out.order_qty, read_number_text(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(out.order_qty, read_number_text(value, where));
     } else if (key == "limit_price") {
-      GF_LIVE_ASSIGN_OR_RETURN(out.limit_price, read_number_text(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(out.limit_price, read_number_text(value, where));
     } else if (key == "exec_id") {
-      GF_LIVE_ASSIGN_OR_RETURN(out.exec_id, read_string(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(out.exec_id, read_string(value, where));
     } else if (key == "trade_id") {
       uint64_t trade_id = 0;
       if (const auto error = value.get_uint64().get(trade_id)) return json_error(where, error);
       out.trade_id = trade_id;
     } else if (key == "last_qty") {
-      GF_LIVE_ASSIGN_OR_RETURN(out.last_qty, read_number_text(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(out.last_qty, read_number_text(value, where));
     } else if (key == "last_price") {
-      GF_LIVE_ASSIGN_OR_RETURN(out.last_price, read_number_text(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(out.last_price, read_number_text(value, where));
     } else if (key == "cum_qty") {
-      GF_LIVE_ASSIGN_OR_RETURN(out.cum_qty, read_number_text(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(out.cum_qty, read_number_text(value, where));
     } else if (key == "avg_price") {
-      GF_LIVE_ASSIGN_OR_RETURN(out.avg_price, read_number_text(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(out.avg_price, read_number_text(value, where));
     } else if (key == "liquidity_ind") {
       std::string text;
-      GF_LIVE_ASSIGN_OR_RETURN(text, read_string(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(text, read_string(value, where));
       if (text == "t") {
         out.liquidity = Liquidity::kTaker;
       } else if (text == "m") {
@@ -142,10 +143,10 @@ Status decode_execution(od::object& object, Execution& out) {
     } else if (key == "fees") {
       GF_RETURN_IF_ERROR(decode_fees(value, out.fees));
     } else if (key == "reason") {
-      GF_LIVE_ASSIGN_OR_RETURN(out.reason, read_string(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(out.reason, read_string(value, where));
     } else if (key == "timestamp") {
       std::string text;
-      GF_LIVE_ASSIGN_OR_RETURN(text, read_string(value, where));
+      GF_JSON_ASSIGN_OR_RETURN(text, read_string(value, where));
       auto ts = parse_iso8601(text);
       if (!ts) return field_error(where, ts.status().message());
       out.timestamp = *ts;
@@ -174,11 +175,11 @@ Result<PrivateFrame> decode_document(od::document& doc) {
     if (const auto error = field.unescaped_key().get(key)) return json_error("message", error);
     od::value value = field.value();
     if (key == "channel") {
-      GF_LIVE_ASSIGN_OR_RETURN(channel, read_string(value, "channel"));
+      GF_JSON_ASSIGN_OR_RETURN(channel, read_string(value, "channel"));
     } else if (key == "method") {
-      GF_LIVE_ASSIGN_OR_RETURN(method, read_string(value, "method"));
+      GF_JSON_ASSIGN_OR_RETURN(method, read_string(value, "method"));
     } else if (key == "type") {
-      GF_LIVE_ASSIGN_OR_RETURN(type, read_string(value, "type"));
+      GF_JSON_ASSIGN_OR_RETURN(type, read_string(value, "type"));
     } else if (key == "sequence") {
       uint64_t number = 0;
       if (const auto error = value.get_uint64().get(number)) return json_error("sequence", error);
@@ -187,7 +188,7 @@ Result<PrivateFrame> decode_document(od::document& doc) {
       has_success = true;
       if (const auto error = value.get_bool().get(ack.success)) return json_error("success", error);
     } else if (key == "error") {
-      GF_LIVE_ASSIGN_OR_RETURN(ack.error, read_string(value, "error"));
+      GF_JSON_ASSIGN_OR_RETURN(ack.error, read_string(value, "error"));
     } else if (key == "result") {
       od::object result;
       if (value.get_object().get(result)) continue;  // results of other methods may differ
@@ -198,7 +199,7 @@ Result<PrivateFrame> decode_document(od::document& doc) {
         }
         od::value result_value = result_field.value();
         if (result_key == "channel") {
-          GF_LIVE_ASSIGN_OR_RETURN(result_channel, read_string(result_value, "result.channel"));
+          GF_JSON_ASSIGN_OR_RETURN(result_channel, read_string(result_value, "result.channel"));
         } else if (result_key == "maxratecount") {
           int64_t count = 0;
           if (const auto error = result_value.get_int64().get(count)) {

@@ -70,15 +70,17 @@ class LiveSessionImpl final : public LiveSession {
     socket_->stop();
     Status result = Status::ok();
     if (cancel_all) {
-      auto cancelled = run_on_executor([this]() -> Result<int64_t> { return client_->cancel_all(); });
+      auto cancelled =
+          run_on_executor([this]() -> Result<int64_t> { return client_->cancel_all(); });
       if (!cancelled) result = cancelled.status().with_context("live session: CancelAll at stop");
     } else {
       if (cancel_open_entries) handler_->cancel_open_entries("shutdown");
       // Protective orders stay after an orderly stop, so the dead man's switch must not cancel
       // them once its refreshes end (a crash keeps it armed: then it should).
       if (dead_mans_switch_armed_) {
-        auto disarmed = run_on_executor(
-            [this]() -> Result<DeadMansSwitchState> { return client_->cancel_all_orders_after(0); });
+        auto disarmed = run_on_executor([this]() -> Result<DeadMansSwitchState> {
+          return client_->cancel_all_orders_after(0);
+        });
         if (!disarmed) {
           result = disarmed.status().with_context("live session: disabling the dead man's switch");
         }
@@ -104,8 +106,8 @@ class LiveSessionImpl final : public LiveSession {
     if (!balances) {
       post_health(HealthSignal::kBalanceQueryFailed,
                   "Balance at reconciliation: " + balances.status().message());
-      const std::string reason = "balances could not be read from Kraken (" +
-                                 balances.status().message() + ")";
+      const std::string reason =
+          "balances could not be read from Kraken (" + balances.status().message() + ")";
       handler_->mark_unreconciled(reason);
       return Status(balances.status().code(),
                     "cannot reconcile positions with Kraken, new entries are refused: " + reason);
@@ -187,16 +189,16 @@ std::vector<std::string> balance_discrepancies(
     if (it != kraken_balances.end()) {
       auto parsed = Money::parse(it->second);
       if (!parsed) {
-        out.push_back(instrument.str() + ": Kraken's balance of " + rest_asset + " '" +
-                      it->second + "' does not parse: " + parsed.status().message());
+        out.push_back(instrument.str() + ": Kraken's balance of " + rest_asset + " '" + it->second +
+                      "' does not parse: " + parsed.status().message());
         continue;
       }
       held = *parsed;
     }
     const Money expected = Money::from_raw(needed.raw(), needed.precision());
     if (held < expected) {
-      out.push_back(instrument.str() + ": our books hold " + needed.to_string() + " " +
-                    spec->base + " but Kraken's balance of " + rest_asset + " is " +
+      out.push_back(instrument.str() + ": our books hold " + needed.to_string() + " " + spec->base +
+                    " but Kraken's balance of " + rest_asset + " is " +
                     (it == kraken_balances.end() ? std::string("absent") : it->second));
     }
   }
@@ -219,10 +221,9 @@ Result<std::unique_ptr<LiveSession>> LiveSession::create(const config::Config& c
   auto nonces = NonceGenerator::open(nonce_file_path(config), clock);
   if (!nonces) return nonces.status().with_context("live session: nonce file");
   session->nonces_ = std::move(*nonces);
-  auto client =
-      KrakenPrivateClient::create(*session->transport_, *session->nonces_, clock,
-                                  session->sleeper_, secrets.api_key, secrets.api_secret,
-                                  private_client_options(config));
+  auto client = KrakenPrivateClient::create(*session->transport_, *session->nonces_, clock,
+                                            session->sleeper_, secrets.api_key, secrets.api_secret,
+                                            private_client_options(config));
   if (!client) return client.status().with_context("live session: Kraken private client");
   session->client_ = std::move(*client);
   session->executor_ = std::make_unique<WorkerExecutor>();
@@ -231,8 +232,8 @@ Result<std::unique_ptr<LiveSession>> LiveSession::create(const config::Config& c
       *repositories.fills, bus, scheduler, *session->executor_, repositories.signals.get());
   PrivateSocketOptions socket_options;
   socket_options.url = config.kraken.ws_auth_url;
-  auto socket = PrivateSocket::create(socket_options, clock, *session->client_,
-                                      *session->executor_, *session->handler_, bus);
+  auto socket = PrivateSocket::create(socket_options, clock, *session->client_, *session->executor_,
+                                      *session->handler_, bus);
   if (!socket) return socket.status().with_context("live session");
   session->socket_ = std::move(*socket);
   return std::unique_ptr<LiveSession>(std::move(session));

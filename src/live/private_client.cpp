@@ -8,12 +8,14 @@
 #include <algorithm>
 #include <thread>
 
+#include "../kraken_rest/json_reader.hpp"
+#include "galfriday/core/encoding.hpp"
 #include "galfriday/kraken_rest/envelope.hpp"
 #include "galfriday/kraken_rest/errors.hpp"
 #include "galfriday/log/logger.hpp"
-#include "json_fields.hpp"
 
 namespace galfriday::live {
+namespace json = kraken_rest::json;
 namespace {
 
 namespace od = simdjson::ondemand;
@@ -54,28 +56,28 @@ Result<KrakenOrder> parse_order(std::string_view txid, od::value& value,
     od::value v = field.value();
     const std::string where = at + "." + std::string(key);
     if (key == "status") {
-      GF_LIVE_ASSIGN_OR_RETURN(order.status, json::string(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(order.status, json::string(v, endpoint, where));
     } else if (key == "cl_ord_id") {
       if (json::is_null(v)) continue;
       std::string text;
-      GF_LIVE_ASSIGN_OR_RETURN(text, json::string(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(text, json::string(v, endpoint, where));
       if (!text.empty()) order.cl_ord_id = ClientOrderId(text);
     } else if (key == "userref") {
       if (json::is_null(v)) continue;
-      GF_LIVE_ASSIGN_OR_RETURN(order.userref, json::integer(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(order.userref, json::integer(v, endpoint, where));
     } else if (key == "vol") {
-      GF_LIVE_ASSIGN_OR_RETURN(order.vol, json::decimal_text(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(order.vol, json::decimal_text(v, endpoint, where));
     } else if (key == "vol_exec") {
-      GF_LIVE_ASSIGN_OR_RETURN(order.vol_exec, json::decimal_text(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(order.vol_exec, json::decimal_text(v, endpoint, where));
     } else if (key == "cost") {
-      GF_LIVE_ASSIGN_OR_RETURN(order.cost, json::decimal_text(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(order.cost, json::decimal_text(v, endpoint, where));
     } else if (key == "fee") {
-      GF_LIVE_ASSIGN_OR_RETURN(order.fee, json::decimal_text(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(order.fee, json::decimal_text(v, endpoint, where));
     } else if (key == "price") {
-      GF_LIVE_ASSIGN_OR_RETURN(order.avg_price, json::decimal_text(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(order.avg_price, json::decimal_text(v, endpoint, where));
     } else if (key == "reason") {
       if (json::is_null(v)) continue;
-      GF_LIVE_ASSIGN_OR_RETURN(order.reason, json::string(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(order.reason, json::string(v, endpoint, where));
     } else if (key == "opentm" || key == "closetm") {
       double seconds = 0;
       if (v.get_double().get(seconds) != simdjson::SUCCESS) continue;  // informational only
@@ -85,7 +87,7 @@ Result<KrakenOrder> parse_order(std::string_view txid, od::value& value,
       for (auto trade : trades) {
         od::value trade_value = trade.value();
         std::string id;
-        GF_LIVE_ASSIGN_OR_RETURN(id, json::string(trade_value, endpoint, where));
+        GF_JSON_ASSIGN_OR_RETURN(id, json::string(trade_value, endpoint, where));
         order.trades.emplace_back(std::move(id));
       }
     } else if (key == "descr") {
@@ -95,15 +97,15 @@ Result<KrakenOrder> parse_order(std::string_view txid, od::value& value,
         od::value d = descr_field.value();
         const std::string descr_where = at + ".descr." + std::string(descr_key);
         if (descr_key == "pair") {
-          GF_LIVE_ASSIGN_OR_RETURN(order.pair, json::string(d, endpoint, descr_where));
+          GF_JSON_ASSIGN_OR_RETURN(order.pair, json::string(d, endpoint, descr_where));
         } else if (descr_key == "type") {
           std::string side;
-          GF_LIVE_ASSIGN_OR_RETURN(side, json::string(d, endpoint, descr_where));
-          GF_LIVE_ASSIGN_OR_RETURN(order.side, parse_side(side, endpoint, descr_where));
+          GF_JSON_ASSIGN_OR_RETURN(side, json::string(d, endpoint, descr_where));
+          GF_JSON_ASSIGN_OR_RETURN(order.side, parse_side(side, endpoint, descr_where));
         } else if (descr_key == "ordertype") {
-          GF_LIVE_ASSIGN_OR_RETURN(order.ordertype, json::string(d, endpoint, descr_where));
+          GF_JSON_ASSIGN_OR_RETURN(order.ordertype, json::string(d, endpoint, descr_where));
         } else if (descr_key == "price") {
-          GF_LIVE_ASSIGN_OR_RETURN(order.price, json::decimal_text(d, endpoint, descr_where));
+          GF_JSON_ASSIGN_OR_RETURN(order.price, json::decimal_text(d, endpoint, descr_where));
         }
       }
     }
@@ -120,7 +122,7 @@ Result<std::vector<KrakenOrder>> parse_order_map(od::value& value, std::string_v
     const std::string txid(std::string_view(field.unescaped_key()));
     od::value order_value = field.value();
     KrakenOrder order;
-    GF_LIVE_ASSIGN_OR_RETURN(order, parse_order(txid, order_value, endpoint));
+    GF_JSON_ASSIGN_OR_RETURN(order, parse_order(txid, order_value, endpoint));
     orders.push_back(std::move(order));
   }
   return orders;
@@ -139,31 +141,31 @@ Result<KrakenTrade> parse_trade(std::string_view txid, od::value& value,
     const std::string where = at + "." + std::string(key);
     if (key == "ordertxid") {
       std::string id;
-      GF_LIVE_ASSIGN_OR_RETURN(id, json::string(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(id, json::string(v, endpoint, where));
       trade.ordertxid = ExchangeOrderId(std::move(id));
     } else if (key == "pair") {
-      GF_LIVE_ASSIGN_OR_RETURN(trade.pair, json::string(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(trade.pair, json::string(v, endpoint, where));
     } else if (key == "type") {
       std::string side;
-      GF_LIVE_ASSIGN_OR_RETURN(side, json::string(v, endpoint, where));
-      GF_LIVE_ASSIGN_OR_RETURN(trade.side, parse_side(side, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(side, json::string(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(trade.side, parse_side(side, endpoint, where));
     } else if (key == "ordertype") {
-      GF_LIVE_ASSIGN_OR_RETURN(trade.ordertype, json::string(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(trade.ordertype, json::string(v, endpoint, where));
     } else if (key == "price") {
-      GF_LIVE_ASSIGN_OR_RETURN(trade.price, json::decimal_text(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(trade.price, json::decimal_text(v, endpoint, where));
     } else if (key == "cost") {
-      GF_LIVE_ASSIGN_OR_RETURN(trade.cost, json::decimal_text(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(trade.cost, json::decimal_text(v, endpoint, where));
     } else if (key == "fee") {
-      GF_LIVE_ASSIGN_OR_RETURN(trade.fee, json::decimal_text(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(trade.fee, json::decimal_text(v, endpoint, where));
     } else if (key == "vol") {
-      GF_LIVE_ASSIGN_OR_RETURN(trade.vol, json::decimal_text(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(trade.vol, json::decimal_text(v, endpoint, where));
     } else if (key == "maker") {
       bool maker = false;
       if (v.get_bool().get(maker) == simdjson::SUCCESS) trade.maker = maker;
     } else if (key == "time") {
       std::string text;
-      GF_LIVE_ASSIGN_OR_RETURN(text, json::decimal_text(v, endpoint, where));
-      GF_LIVE_ASSIGN_OR_RETURN(trade.time, json::unix_seconds_text(text, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(text, json::decimal_text(v, endpoint, where));
+      GF_JSON_ASSIGN_OR_RETURN(trade.time, json::unix_seconds_text(text, endpoint, where));
       has_time = true;
     }
   }
@@ -183,9 +185,9 @@ std::string form_encode(const std::vector<std::pair<std::string, std::string>>& 
   std::string body;
   for (const auto& [name, value] : params) {
     if (!body.empty()) body += '&';
-    body += logging::percent_encode(name);
+    body += percent_encode(name);
     body += '=';
-    body += logging::percent_encode(value);
+    body += percent_encode(value);
   }
   return body;
 }
@@ -384,7 +386,7 @@ Result<std::map<std::string, std::string>> KrakenPrivateClient::balance() {
           const std::string asset(std::string_view(field.unescaped_key()));
           od::value v = field.value();
           std::string amount;
-          GF_LIVE_ASSIGN_OR_RETURN(amount, json::decimal_text(v, kMethod, asset));
+          GF_JSON_ASSIGN_OR_RETURN(amount, json::decimal_text(v, kMethod, asset));
           balances.emplace(asset, std::move(amount));
         }
         return balances;
@@ -407,9 +409,9 @@ Result<std::vector<BalanceExEntry>> KrakenPrivateClient::balance_ex() {
             const std::string_view key = inner_field.unescaped_key();
             od::value v = inner_field.value();
             if (key == "balance") {
-              GF_LIVE_ASSIGN_OR_RETURN(entry.balance, json::decimal_text(v, kMethod, entry.asset));
+              GF_JSON_ASSIGN_OR_RETURN(entry.balance, json::decimal_text(v, kMethod, entry.asset));
             } else if (key == "hold_trade") {
-              GF_LIVE_ASSIGN_OR_RETURN(entry.hold_trade,
+              GF_JSON_ASSIGN_OR_RETURN(entry.hold_trade,
                                        json::decimal_text(v, kMethod, entry.asset));
             }
           }
@@ -460,10 +462,10 @@ Result<ClosedOrdersPage> KrakenPrivateClient::closed_orders(const ClosedOrdersQu
           const std::string_view key = field.unescaped_key();
           od::value v = field.value();
           if (key == "closed") {
-            GF_LIVE_ASSIGN_OR_RETURN(page.orders, parse_order_map(v, kMethod));
+            GF_JSON_ASSIGN_OR_RETURN(page.orders, parse_order_map(v, kMethod));
             has_closed = true;
           } else if (key == "count") {
-            GF_LIVE_ASSIGN_OR_RETURN(page.count, json::integer(v, kMethod, "count"));
+            GF_JSON_ASSIGN_OR_RETURN(page.count, json::integer(v, kMethod, "count"));
           }
         }
         if (!has_closed) return shape_error(kMethod, "result", "missing 'closed'");
@@ -515,11 +517,11 @@ Result<TradesPage> KrakenPrivateClient::trades_history(const TradesHistoryQuery&
           const std::string txid(std::string_view(trade_field.unescaped_key()));
           od::value trade_value = trade_field.value();
           KrakenTrade trade;
-          GF_LIVE_ASSIGN_OR_RETURN(trade, parse_trade(txid, trade_value, kMethod));
+          GF_JSON_ASSIGN_OR_RETURN(trade, parse_trade(txid, trade_value, kMethod));
           page.trades.push_back(std::move(trade));
         }
       } else if (key == "count") {
-        GF_LIVE_ASSIGN_OR_RETURN(page.count, json::integer(v, kMethod, "count"));
+        GF_JSON_ASSIGN_OR_RETURN(page.count, json::integer(v, kMethod, "count"));
       }
     }
     if (!has_trades) return shape_error(kMethod, "result", "missing 'trades'");
@@ -585,7 +587,7 @@ Result<AddOrderResult> KrakenPrivateClient::add_order(const AddOrderRequest& req
                 for (auto txid : txids) {
                   od::value txid_value = txid.value();
                   std::string text;
-                  GF_LIVE_ASSIGN_OR_RETURN(text, json::string(txid_value, kMethod, "txid[]"));
+                  GF_JSON_ASSIGN_OR_RETURN(text, json::string(txid_value, kMethod, "txid[]"));
                   added.txids.emplace_back(std::move(text));
                 }
               } else if (key == "descr") {
@@ -593,7 +595,7 @@ Result<AddOrderResult> KrakenPrivateClient::add_order(const AddOrderRequest& req
                 for (auto descr_field : descr) {
                   if (std::string_view(descr_field.unescaped_key()) != "order") continue;
                   od::value order = descr_field.value();
-                  GF_LIVE_ASSIGN_OR_RETURN(added.description,
+                  GF_JSON_ASSIGN_OR_RETURN(added.description,
                                            json::string(order, kMethod, "descr.order"));
                 }
               }
@@ -645,7 +647,7 @@ Result<CancelResult> KrakenPrivateClient::cancel_with(std::pair<std::string, std
       const std::string_view key = field.unescaped_key();
       od::value v = field.value();
       if (key == "count") {
-        GF_LIVE_ASSIGN_OR_RETURN(cancel.count, json::integer(v, kMethod, "count"));
+        GF_JSON_ASSIGN_OR_RETURN(cancel.count, json::integer(v, kMethod, "count"));
       } else if (key == "pending") {
         bool pending = false;
         if (v.get_bool().get(pending) == simdjson::SUCCESS) cancel.pending = pending;
@@ -687,9 +689,9 @@ Result<DeadMansSwitchState> KrakenPrivateClient::cancel_all_orders_after(int64_t
           const std::string_view key = field.unescaped_key();
           od::value v = field.value();
           if (key == "currentTime") {
-            GF_LIVE_ASSIGN_OR_RETURN(state.current_time, json::string(v, kMethod, "currentTime"));
+            GF_JSON_ASSIGN_OR_RETURN(state.current_time, json::string(v, kMethod, "currentTime"));
           } else if (key == "triggerTime") {
-            GF_LIVE_ASSIGN_OR_RETURN(state.trigger_time, json::string(v, kMethod, "triggerTime"));
+            GF_JSON_ASSIGN_OR_RETURN(state.trigger_time, json::string(v, kMethod, "triggerTime"));
           }
         }
         if (state.current_time.empty())
@@ -710,9 +712,9 @@ Result<WebSocketsToken> KrakenPrivateClient::get_websockets_token() {
           const std::string_view key = field.unescaped_key();
           od::value v = field.value();
           if (key == "token") {
-            GF_LIVE_ASSIGN_OR_RETURN(token.token, json::string(v, kMethod, "token"));
+            GF_JSON_ASSIGN_OR_RETURN(token.token, json::string(v, kMethod, "token"));
           } else if (key == "expires") {
-            GF_LIVE_ASSIGN_OR_RETURN(token.expires_s, json::integer(v, kMethod, "expires"));
+            GF_JSON_ASSIGN_OR_RETURN(token.expires_s, json::integer(v, kMethod, "expires"));
           }
         }
         if (token.token.empty()) return shape_error(kMethod, "result", "missing token");

@@ -31,14 +31,10 @@ std::string subscribe_request(std::string_view channel, const std::string& token
 
 }  // namespace
 
-Result<std::unique_ptr<PrivateSocket>> PrivateSocket::create(PrivateSocketOptions options,
-                                                             const Clock& clock,
-                                                             KrakenPrivateClient& client,
-                                                             TaskExecutor& executor,
-                                                             KrakenExecutionHandler& handler,
-                                                             PubSubManager& bus) {
-  std::unique_ptr<PrivateSocket> socket(
-      new PrivateSocket(options, client, executor, handler, bus));
+Result<std::unique_ptr<PrivateSocket>> PrivateSocket::create(
+    PrivateSocketOptions options, const Clock& clock, KrakenPrivateClient& client,
+    TaskExecutor& executor, KrakenExecutionHandler& handler, PubSubManager& bus) {
+  std::unique_ptr<PrivateSocket> socket(new PrivateSocket(options, client, executor, handler, bus));
   feed::WsClientOptions ws_options;
   ws_options.url = options.url;
   ws_options.idle_timeout = options.idle_timeout;

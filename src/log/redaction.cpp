@@ -1,50 +1,20 @@
-// SecretRedactor, percent_encode and RedactingSink.
+// SecretRedactor and RedactingSink.
 
 #include <algorithm>
 #include <cctype>
 #include <exception>
 #include <utility>
 
+#include "galfriday/core/encoding.hpp"
 #include "galfriday/log/logger.hpp"
 
 namespace galfriday::logging {
-namespace {
-
-constexpr std::string_view kUpperHexDigits = "0123456789ABCDEF";
-constexpr std::string_view kLowerHexDigits = "0123456789abcdef";
-
-bool is_unreserved(unsigned char c) {
-  return std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-std::string percent_encode_with(std::string_view text, std::string_view hex_digits) {
-  constexpr unsigned kNibbleBits = 4;
-  constexpr unsigned kNibbleMask = 0x0F;
-  std::string encoded;
-  encoded.reserve(text.size());
-  for (const char ch : text) {
-    const auto byte = static_cast<unsigned char>(ch);
-    if (is_unreserved(byte)) {
-      encoded.push_back(ch);
-      continue;
-    }
-    encoded.push_back('%');
-    encoded.push_back(hex_digits[byte >> kNibbleBits]);
-    encoded.push_back(hex_digits[byte & kNibbleMask]);
-  }
-  return encoded;
-}
-
-}  // namespace
-
-std::string percent_encode(std::string_view text) {
-  return percent_encode_with(text, kUpperHexDigits);
-}
+namespace {}  // namespace
 
 void SecretRedactor::add_secret(std::string secret) {
   if (secret.size() < kMinSecretLength) return;
-  std::string upper = percent_encode_with(secret, kUpperHexDigits);
-  std::string lower = percent_encode_with(secret, kLowerHexDigits);
+  std::string upper = percent_encode(secret, HexCase::kUpper);
+  std::string lower = percent_encode(secret, HexCase::kLower);
 
   std::unique_lock lock(mutex_);
   for (std::string* form : {&secret, &upper, &lower}) {

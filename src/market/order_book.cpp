@@ -216,8 +216,8 @@ bool parse_plain_decimal(const DecimalText& text, int precision, int64_t& raw) {
     }
     const size_t from_first = std::min(decimals, size_t{8});
     const size_t from_second = decimals - from_first;
-    value = value * static_cast<uint64_t>(kPowersOfTen[from_first]) +
-            digits_value(first, from_first);
+    value =
+        value * static_cast<uint64_t>(kPowersOfTen[from_first]) + digits_value(first, from_first);
     value = value * static_cast<uint64_t>(kPowersOfTen[from_second]) +
             digits_value(second, from_second);
   }

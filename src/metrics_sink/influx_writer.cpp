@@ -2,26 +2,10 @@
 
 #include <algorithm>
 
+#include "galfriday/core/encoding.hpp"
+
 namespace galfriday::metrics_sink {
 namespace {
-
-// Percent-encodes a query parameter value (RFC 3986 unreserved characters stay).
-std::string query_escape(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    }
-  }
-  return out;
-}
 
 bool is_transient(int http_status) { return http_status == 429 || http_status >= 500; }
 
@@ -46,6 +30,7 @@ InfluxWriterOptions influx_options(const config::InfluxConfig& config, const cha
   options.batch_points = static_cast<size_t>(config.batch_points);
   options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
   options.max_buffered_points = static_cast<size_t>(config.max_buffered_points);
+  options.stop_timeout = std::chrono::milliseconds(config.stop_timeout_ms);
   return options;
 }
 
@@ -57,7 +42,7 @@ Result<std::string> influx_write_url(const InfluxWriterOptions& options) {
   }
   if (options.api_version == 1) {
     if (options.database.empty()) return invalid_argument("influxdb.database is empty");
-    return base + "/write?db=" + query_escape(options.database) + "&precision=ns";
+    return base + "/write?db=" + percent_encode(options.database) + "&precision=ns";
   }
   if (options.api_version == 2) {
     if (options.org.empty() || options.bucket.empty()) {
@@ -66,8 +51,8 @@ Result<std::string> influx_write_url(const InfluxWriterOptions& options) {
     if (options.token.empty()) {
       return invalid_argument("InfluxDB 2.x needs a token: set GALFRIDAY_INFLUX_TOKEN");
     }
-    return base + "/api/v2/write?org=" + query_escape(options.org) +
-           "&bucket=" + query_escape(options.bucket) + "&precision=ns";
+    return base + "/api/v2/write?org=" + percent_encode(options.org) +
+           "&bucket=" + percent_encode(options.bucket) + "&precision=ns";
   }
   return invalid_argument("influxdb.api_version must be 1 or 2, got " +
                           std::to_string(options.api_version));
@@ -116,7 +101,9 @@ Status InfluxWriter::write(const Point& point) {
       lines_.push_back(std::move(line));
       ++accepted_;
       dropping_ = false;
-      if (lines_.size() >= options_.batch_points) work_cv_.notify_one();
+      // The writer waits without a timeout while the buffer is empty: the first line wakes it
+      // (it then lingers up to flush_interval for more), a full batch ends the linger.
+      if (lines_.size() == 1 || lines_.size() >= options_.batch_points) work_cv_.notify_one();
     }
   }
   if (first_drop) report(result);

@@ -71,14 +71,35 @@ Status HaltCoordinator::restore() {
   if (!current) return current.status().with_context("reading the persisted halt state");
   if (!current->has_value() || (*current)->state != SystemState::kHalted) return Status::ok();
   const persistence::HaltRecord& record = **current;
+  auto completed = repository_.completed_recovery_items();
+  if (!completed) return completed.status().with_context("reading the halt's recovery checklist");
   state_ = SystemState::kHalted;
+  halt_stored_ = true;
   status_.state = SystemState::kHalted;
   status_.since = record.changed_at;
   status_.reasons = {HaltReason{"restored", record.reason, record.source, record.changed_at}};
   status_.checklist.clear();
   for (RecoveryItem item : kRecoveryItems) status_.checklist.push_back({item, false, {}, {}});
-  spdlog::warn("monitoring: still HALTED after restart (halted {} by {}: {})",
-               format_iso8601(record.changed_at), record.source, record.reason);
+  for (const persistence::RecoveryItemRecord& done : *completed) {
+    const auto item = parse_recovery_item(done.item);
+    // Only a newer binary with more items could have stored it; ours never asks for it.
+    if (!item) {
+      spdlog::warn("monitoring: ignoring unknown recovery item '{}' stored for this halt",
+                   done.item);
+      continue;
+    }
+    for (auto& entry : status_.checklist) {
+      if (entry.item != *item) continue;
+      entry.done = true;
+      entry.completed_by = done.completed_by;
+      entry.completed_at = done.completed_at;
+    }
+  }
+  spdlog::warn(
+      "monitoring: still HALTED after restart (halted {} by {}: {}); {} of {} recovery "
+      "items completed",
+      format_iso8601(record.changed_at), record.source, record.reason,
+      kRecoveryItems.size() - open_items().size(), kRecoveryItems.size());
   publish_state("restored: " + record.reason);
   return Status::ok();
 }
@@ -100,7 +121,7 @@ void HaltCoordinator::halt(std::string condition, std::string detail, std::strin
   status_.reasons = {std::move(reason)};
   spdlog::critical("monitoring: HALT ({}) from {}", text, source_name);
   // Persisted before anyone hears of it: a crash right after the event still restarts halted.
-  (void)persist(SystemState::kHalted, text, source_name);
+  halt_stored_ = persist(SystemState::kHalted, text, source_name, *status_.since).is_ok();
   publish_state(text);
   if (action_ == HaltAction::kClosePositions) close_positions(text);
 }
@@ -109,17 +130,29 @@ Status HaltCoordinator::complete_item(RecoveryItem item, std::string completed_b
   if (state_ != SystemState::kHalted) {
     return failed_precondition("not halted: the recovery checklist belongs to a halt");
   }
+  const std::string id(recovery_item_id(item));
   for (auto& entry : status_.checklist) {
     if (entry.item != item) continue;
     if (entry.done) {
-      return failed_precondition(std::string(recovery_item_id(item)) +
-                                 " is already completed (by " + entry.completed_by + ")");
+      return failed_precondition(id + " is already completed (by " + entry.completed_by + ")");
     }
+    // The checklist is stored against the halt: a halt the repository missed is stored now.
+    if (!halt_stored_) {
+      const HaltReason& first = status_.reasons.front();
+      const Status stored = persist(SystemState::kHalted, reason_text(first), first.source,
+                                    status_.since.value_or(first.at));
+      if (!stored.is_ok()) {
+        return stored.with_context("cannot record the halt, so " + id + " stays open");
+      }
+      halt_stored_ = true;
+    }
+    const Timestamp now = clock_.now();
+    const Status stored = repository_.complete_recovery_item({id, completed_by, now});
+    if (!stored.is_ok()) return stored.with_context("cannot record " + id + ", it stays open");
     entry.done = true;
     entry.completed_by = std::move(completed_by);
-    entry.completed_at = clock_.now();
-    spdlog::info("monitoring: recovery item {} completed by {}", recovery_item_id(item),
-                 entry.completed_by);
+    entry.completed_at = now;
+    spdlog::info("monitoring: recovery item {} completed by {}", id, entry.completed_by);
     return Status::ok();
   }
   return internal_error("recovery item missing from the checklist");
@@ -146,12 +179,13 @@ Status HaltCoordinator::resume(std::string resumed_by) {
   }
   const std::string reason = "resumed by " + resumed_by;
   // Unlike a halt, a resume that cannot be recorded does not happen: after a restart the
-  // system would come back halted with a checklist the operator already completed.
-  const Status persisted = persist(SystemState::kRunning, reason, resumed_by);
+  // system would come back halted although the operator had resumed it.
+  const Status persisted = persist(SystemState::kRunning, reason, resumed_by, clock_.now());
   if (!persisted.is_ok()) {
     return unavailable("cannot record the resume, still halted: " + persisted.message());
   }
   state_ = SystemState::kRunning;
+  halt_stored_ = false;
   status_.state = SystemState::kRunning;
   status_.since = clock_.now();
   status_.reasons.clear();
@@ -162,13 +196,13 @@ Status HaltCoordinator::resume(std::string resumed_by) {
 }
 
 Status HaltCoordinator::persist(SystemState state, const std::string& reason,
-                                const std::string& source) {
+                                const std::string& source, Timestamp at) {
   persistence::HaltRecord record;
   record.state = state;
   record.reason = reason;
   if (state == SystemState::kHalted) record.action = action_;
   record.source = source;
-  record.changed_at = clock_.now();
+  record.changed_at = at;
   const Status status = repository_.record(record);
   status_.persisted = status.is_ok();
   status_.persistence_error = status.is_ok() ? "" : status.to_string();

@@ -336,8 +336,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream
   // After the last response: TLS says close_notify first, plain TCP half-closes.
   void finish_sending() {
     if constexpr (kTls) {
-      stream_.async_shutdown(
-          [self = shared_from_this()](beast::error_code) { self->close_now(); });
+      stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->close_now(); });
     } else {
       beast::error_code ignored;
       stream_.shutdown(tcp::socket::shutdown_send, ignored);

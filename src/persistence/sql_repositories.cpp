@@ -290,17 +290,16 @@ Result<OrderRecord> read_order(const Row& row) {
 // ---- Fills --------------------------------------------------------------------------------
 
 // The one-row insert and its multi-row form for the AsyncWriter (BulkInsert) share their text.
-#define GF_INSERT_FILL_HEAD                                                                     \
+#define GF_INSERT_FILL_HEAD                                                                    \
   "INSERT INTO fills (trade_id, client_order_id, exchange_order_id, instrument, side, price, " \
   "qty, fee, fee_currency, liquidity, ts_ns, ts) VALUES"
 #define GF_INSERT_FILL_CONFLICT "ON CONFLICT (trade_id) DO NOTHING"
 
-constexpr Statement kInsertFill{
-    "insert fill",
-    GF_INSERT_FILL_HEAD " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " GF_INSERT_FILL_CONFLICT};
+constexpr Statement kInsertFill{"insert fill", GF_INSERT_FILL_HEAD
+                                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " GF_INSERT_FILL_CONFLICT};
 
-const BulkInsert kBulkInsertFill{kInsertFill, GF_INSERT_FILL_HEAD, 12,
-                                 GF_INSERT_FILL_CONFLICT " RETURNING trade_id", {0, 0}, 1};
+const BulkInsert kBulkInsertFill{
+    kInsertFill, GF_INSERT_FILL_HEAD, 12, GF_INSERT_FILL_CONFLICT " RETURNING trade_id", {0, 0}, 1};
 
 constexpr Statement kFindFill{
     "find fill",
@@ -411,8 +410,12 @@ constexpr Statement kAppendEvent{"append event to log", GF_APPEND_EVENT_HEAD " (
 // A row already logged is left alone by the multi-row form; append() then runs on its own and
 // reports kAlreadyExists as the one-row insert does.
 const BulkInsert kBulkAppendEvent{
-    kAppendEvent, GF_APPEND_EVENT_HEAD, 6,
-    "ON CONFLICT (run_id, sequence) DO NOTHING RETURNING run_id, sequence", {0, 1}, 2};
+    kAppendEvent,
+    GF_APPEND_EVENT_HEAD,
+    6,
+    "ON CONFLICT (run_id, sequence) DO NOTHING RETURNING run_id, sequence",
+    {0, 1},
+    2};
 
 constexpr Statement kReadEvents{
     "read event log",
@@ -589,6 +592,33 @@ constexpr Statement kCurrentHalt{
 constexpr Statement kHaltHistory{
     "read halt history",
     "SELECT state, reason, action, source, changed_at_ns FROM halt_history ORDER BY id"};
+
+// The current halt is the newest halt_history row (record() writes it with halt_state).
+constexpr Statement kCurrentHaltId{
+    "read the current halt",
+    "SELECT s.state, (SELECT MAX(h.id) FROM halt_history h) FROM halt_state s WHERE s.id = 1"};
+
+constexpr Statement kCompleteRecoveryItem{
+    "complete recovery item",
+    "INSERT INTO recovery_checklist (halt_id, item, completed_by, completed_at_ns, completed_at) "
+    "VALUES (?, ?, ?, ?, ?)"};
+
+constexpr Statement kCompletedRecoveryItems{
+    "read completed recovery items",
+    "SELECT c.item, c.completed_by, c.completed_at_ns FROM recovery_checklist c "
+    "JOIN halt_state s ON s.id = 1 "
+    "WHERE s.state = ? AND c.halt_id = (SELECT MAX(h.id) FROM halt_history h) "
+    "ORDER BY c.completed_at_ns, c.item"};
+
+Result<RecoveryItemRecord> read_recovery_item(const Row& row) {
+  RowReader r(row, "recovery_checklist", row.text(0).value_or("?"));
+  RecoveryItemRecord item;
+  item.item = r.text(0, "item");
+  item.completed_by = r.text(1, "completed_by");
+  item.completed_at = r.time(2, "completed_at_ns");
+  if (!r.status().is_ok()) return r.status();
+  return item;
+}
 
 Result<HaltRecord> read_halt(const Row& row, std::string_view table) {
   RowReader r(row, table, row.text(0).value_or("?"));
@@ -910,9 +940,9 @@ Result<int64_t> SqlTradeRepository::insert(const std::vector<MarketTradeRecord>&
       params.reserve(count * kTradeColumns);
       for (size_t i = next; i < next + count; ++i) {
         const MarketTradeRecord& t = trades[i];
-        for (SqlValue& value : SqlParams{t.instrument.str(), t.trade_id, decimal(t.price),
-                                         decimal(t.qty), enumeration(t.side),
-                                         enumeration(t.ord_type), nanos(t.ts), iso(t.ts)}) {
+        for (SqlValue& value :
+             SqlParams{t.instrument.str(), t.trade_id, decimal(t.price), decimal(t.qty),
+                       enumeration(t.side), enumeration(t.ord_type), nanos(t.ts), iso(t.ts)}) {
           params.push_back(std::move(value));
         }
       }
@@ -983,6 +1013,34 @@ Result<std::optional<HaltRecord>> SqlHaltStateRepository::current() {
 Result<std::vector<HaltRecord>> SqlHaltStateRepository::history() {
   return read_all<HaltRecord>(db_.query(kHaltHistory),
                               [](const Row& row) { return read_halt(row, "halt_history"); });
+}
+
+Status SqlHaltStateRepository::complete_recovery_item(const RecoveryItemRecord& item) {
+  return db_.transaction("complete recovery item", [&](Database& tx) -> Status {
+    auto current = tx.query(kCurrentHaltId);
+    if (!current) return current.status();
+    const std::string halted(to_string(SystemState::kHalted));
+    if (current->empty() || current->front().text(0) != halted) {
+      return failed_precondition("cannot store recovery item " + item.item +
+                                 ": the stored state is not HALTED");
+    }
+    const std::optional<int64_t> halt_id = current->front().integer(1);
+    if (!halt_id) return data_loss("halt_state is HALTED but halt_history is empty");
+    auto inserted = tx.execute(
+        kCompleteRecoveryItem,
+        {*halt_id, item.item, item.completed_by, nanos(item.completed_at), iso(item.completed_at)});
+    if (!inserted && inserted.status().code() == StatusCode::kAlreadyExists) {
+      return Status(StatusCode::kAlreadyExists,
+                    "recovery item " + item.item + " is already stored for the current halt");
+    }
+    return inserted.status();
+  });
+}
+
+Result<std::vector<RecoveryItemRecord>> SqlHaltStateRepository::completed_recovery_items() {
+  return read_all<RecoveryItemRecord>(
+      db_.query(kCompletedRecoveryItems, {enumeration(SystemState::kHalted)}),
+      [](const Row& row) { return read_recovery_item(row); });
 }
 
 // ---- Writer commands ----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -14,8 +15,9 @@ using nlohmann::json;
 
 // Rows up to this many features convert into a stack buffer; wider rows allocate.
 constexpr size_t kStackFeatures = 255;
-// Node indices are 31-bit (the top bit of Node::split is the default direction).
-constexpr size_t kMaxNodes = size_t{1} << 31;
+// Features are indexed in the low bits of Node::link; this caps the packed layout's feature
+// slots (2^16 features leave 15 bits, 32 768 nodes, for child indices).
+constexpr size_t kMaxFeatures = (size_t{1} << 16) - 1;
 
 // XGBoost 1.7's common::Sigmoid: the exponent is clamped so expf never overflows.
 float xgboost_sigmoid(float margin) {
@@ -27,8 +29,8 @@ float xgboost_sigmoid(float margin) {
 // The evaluator's view of an objective: how the base score becomes a margin, and the transform.
 struct ObjectiveRule {
   std::string_view name;
-  bool logistic_base;     // ProbToMargin is -logf(1/base_score - 1), else the identity
-  bool logistic_output;   // PredTransform is the sigmoid, else the identity
+  bool logistic_base;    // ProbToMargin is -logf(1/base_score - 1), else the identity
+  bool logistic_output;  // PredTransform is the sigmoid, else the identity
 };
 
 // Only objectives whose XGBoost 1.7 behaviour the tests verify against the library.
@@ -58,8 +60,7 @@ Result<int64_t> count_param(const json& object, const char* key, const std::stri
   auto value = number_param(object, key, where);
   if (!value) return value.status();
   if (!(*value >= 0.0) || *value > 1e15 || std::floor(*value) != *value) {
-    return data_loss(where + ": '" + key + "' is " + std::to_string(*value) +
-                     ", not a count");
+    return data_loss(where + ": '" + key + "' is " + std::to_string(*value) + ", not a count");
   }
   return static_cast<int64_t>(*value);
 }
@@ -196,8 +197,9 @@ Result<TreeEnsemble> TreeEnsemble::from_xgboost_json(std::string_view text,
 
     TreeEnsemble ensemble;
     ensemble.objective_ = learner.at("objective").at("name").get<std::string>();
-    const auto rule = std::find_if(kObjectives.begin(), kObjectives.end(),
-                                   [&](const ObjectiveRule& r) { return r.name == ensemble.objective_; });
+    const auto rule =
+        std::find_if(kObjectives.begin(), kObjectives.end(),
+                     [&](const ObjectiveRule& r) { return r.name == ensemble.objective_; });
     if (rule == kObjectives.end()) {
       return failed_precondition(where + " has objective '" + ensemble.objective_ +
                                  "'; the native evaluator handles binary:logistic, "
@@ -207,10 +209,23 @@ Result<TreeEnsemble> TreeEnsemble::from_xgboost_json(std::string_view text,
     const std::string param_where = where + " learner_model_param";
     auto features = count_param(learner_param, "num_feature", param_where);
     if (!features) return features.status();
-    if (*features < 1 || static_cast<uint64_t>(*features) >= kFeatureMask) {
+    if (*features < 1) {
       return data_loss(param_where + ": num_feature is " + std::to_string(*features));
     }
+    if (static_cast<uint64_t>(*features) > kMaxFeatures) {
+      return failed_precondition(where + " has " + std::to_string(*features) +
+                                 " features; the native evaluator handles up to " +
+                                 std::to_string(kMaxFeatures));
+    }
     ensemble.feature_count_ = static_cast<size_t>(*features);
+    // Slots 0..feature_count_ (the last is the always-missing one), then the default direction;
+    // the child index takes the bits above.
+    ensemble.feature_bits_ = static_cast<uint32_t>(std::bit_width(ensemble.feature_count_));
+    ensemble.child_shift_ = ensemble.feature_bits_ + 1;
+    const size_t max_nodes = size_t{1} << (32 - ensemble.child_shift_);
+    // Node 0 is a placeholder no walk reaches: every leaf's link names its own index - 1 (see
+    // leaf()), so leaves must start at index 1.
+    ensemble.nodes_.push_back(Node{0.0F, 0});
     auto classes = count_param(learner_param, "num_class", param_where);
     if (!classes) return classes.status();
     if (*classes > 1) {
@@ -243,8 +258,8 @@ Result<TreeEnsemble> TreeEnsemble::from_xgboost_json(std::string_view text,
     const json& gbtree = booster.at("model");
     const json& trees = gbtree.at("trees");
     if (!trees.is_array()) return data_loss(where + ": 'trees' is not an array");
-    auto declared = count_param(gbtree.at("gbtree_model_param"), "num_trees",
-                                where + " gbtree_model_param");
+    auto declared =
+        count_param(gbtree.at("gbtree_model_param"), "num_trees", where + " gbtree_model_param");
     if (!declared) return declared.status();
     if (static_cast<size_t>(*declared) != trees.size()) {
       return data_loss(where + " declares " + std::to_string(*declared) + " trees but holds " +
@@ -263,8 +278,10 @@ Result<TreeEnsemble> TreeEnsemble::from_xgboost_json(std::string_view text,
       const std::string tree_where = where + " tree " + std::to_string(t);
       auto raw = read_tree(trees[t], ensemble.feature_count_, tree_where);
       if (!raw) return raw.status();
-      if (ensemble.nodes_.size() + raw->left.size() >= kMaxNodes) {
-        return failed_precondition(where + " has more than 2^31 nodes");
+      if (ensemble.nodes_.size() + raw->left.size() >= max_nodes) {
+        return failed_precondition(where + " has more than " + std::to_string(max_nodes - 1) +
+                                   " nodes, the most the native evaluator packs with " +
+                                   std::to_string(ensemble.feature_count_) + " features");
       }
       // Breadth-first re-layout: old node order[p] becomes new node base + p; a split's two
       // children are appended together, so right = left + 1.
@@ -278,8 +295,7 @@ Result<TreeEnsemble> TreeEnsemble::from_xgboost_json(std::string_view text,
         const auto old = static_cast<size_t>(order[p]);
         const auto index = static_cast<uint32_t>(base_index + p);
         if (raw->left[old] == -1) {
-          ensemble.nodes_.push_back(
-              Node{raw->condition[old], index, static_cast<uint32_t>(ensemble.feature_count_)});
+          ensemble.nodes_.push_back(ensemble.leaf(raw->condition[old], index));
           tree_depth = std::max(tree_depth, depth[p]);
           continue;
         }
@@ -295,9 +311,9 @@ Result<TreeEnsemble> TreeEnsemble::from_xgboost_json(std::string_view text,
         order.push_back(raw->right[old]);
         depth.push_back(depth[p] + 1);
         depth.push_back(depth[p] + 1);
-        const uint32_t split = static_cast<uint32_t>(raw->feature[old]) |
-                               (raw->default_left[old] ? 0U : kDefaultRight);
-        ensemble.nodes_.push_back(Node{raw->condition[old], left, split});
+        ensemble.nodes_.push_back(
+            Node{raw->condition[old], ensemble.link(left, static_cast<uint32_t>(raw->feature[old]),
+                                                    !raw->default_left[old])});
       }
       ensemble.roots_.push_back(base_index);
       depths.push_back(tree_depth);
@@ -308,7 +324,7 @@ Result<TreeEnsemble> TreeEnsemble::from_xgboost_json(std::string_view text,
     // unchanged, and every group then has kLanes trees.
     if (ensemble.roots_.size() % kLanes != 0) {
       const auto zero = static_cast<uint32_t>(ensemble.nodes_.size());
-      ensemble.nodes_.push_back(Node{0.0F, zero, static_cast<uint32_t>(ensemble.feature_count_)});
+      ensemble.nodes_.push_back(ensemble.leaf(0.0F, zero));
       while (ensemble.roots_.size() % kLanes != 0) {
         ensemble.roots_.push_back(zero);
         depths.push_back(0);
@@ -325,20 +341,35 @@ Result<TreeEnsemble> TreeEnsemble::from_xgboost_json(std::string_view text,
   }
 }
 
+uint32_t TreeEnsemble::link(uint32_t left, uint32_t feature, bool default_right) const {
+  return (left << child_shift_) | (static_cast<uint32_t>(default_right) << feature_bits_) | feature;
+}
+
+TreeEnsemble::Node TreeEnsemble::leaf(float value, uint32_t index) const {
+  // A leaf reads the always-missing slot and goes "right" (by its default direction, or because
+  // !(NaN < value)); a left child of index - 1 makes that step land on the leaf itself.
+  return Node{value, link(index - 1U, static_cast<uint32_t>(feature_count_), true)};
+}
+
+template <bool kRowHasMissing>
 float TreeEnsemble::margin(const float* features) const {
   float sum = base_margin_;
   const Node* nodes = nodes_.data();
+  const uint32_t feature_mask = (1U << feature_bits_) - 1;
   for (size_t group = 0; group < group_depth_.size(); ++group) {
     std::array<uint32_t, kLanes> at;
     for (size_t lane = 0; lane < kLanes; ++lane) at[lane] = roots_[group * kLanes + lane];
     for (uint32_t level = 0; level < group_depth_[group]; ++level) {
       for (size_t lane = 0; lane < kLanes; ++lane) {
         const Node& node = nodes[at[lane]];
-        const float x = features[node.split & kFeatureMask];
-        // XGBoost: missing -> the default child; otherwise left + !(x < threshold).
-        const uint32_t right =
-            std::isnan(x) ? (node.split >> 31) : static_cast<uint32_t>(!(x < node.value));
-        at[lane] = node.left + right;
+        const float x = features[node.link & feature_mask];
+        // XGBoost: left + !(x < threshold), or the default child when x is missing. Computed
+        // without branches: which lanes sit at a leaf (and so read NaN) is unpredictable.
+        uint32_t right = static_cast<uint32_t>(!(x < node.value));  // 1 for NaN
+        if constexpr (kRowHasMissing) {
+          right &= static_cast<uint32_t>(!std::isnan(x)) | ((node.link >> feature_bits_) & 1U);
+        }
+        at[lane] = (node.link >> child_shift_) + right;
       }
     }
     // Leaf values are added in tree order, in float, as XGBoost's predictor does.
@@ -359,10 +390,15 @@ Result<double> TreeEnsemble::predict(std::span<const double> row) const {
     heap_buffer.resize(feature_count_ + 1);
     features = heap_buffer.data();
   }
-  for (size_t i = 0; i < feature_count_; ++i) features[i] = static_cast<float>(row[i]);
+  bool missing = false;
+  for (size_t i = 0; i < feature_count_; ++i) {
+    features[i] = static_cast<float>(row[i]);
+    missing |= std::isnan(features[i]);
+  }
   // The slot every leaf reads: always missing, so a leaf steps to its own index.
   features[feature_count_] = std::numeric_limits<float>::quiet_NaN();
-  const float value = margin(features);
+  // Only a split can see a missing feature in a row without NaN: !(x < threshold) decides alone.
+  const float value = missing ? margin<true>(features) : margin<false>(features);
   if (transform_ == Transform::kLogistic) return static_cast<double>(xgboost_sigmoid(value));
   return static_cast<double>(value);
 }

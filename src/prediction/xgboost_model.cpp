@@ -199,8 +199,8 @@ void XGBoostModel::attach_native_evaluator(std::string_view source) {
         verdict = native.status();
       } else if (!(std::abs(*native - reference[r]) <= kNativeTolerance)) {
         char text[96];
-        std::snprintf(text, sizeof(text), "%.9g on probe row %zu where XGBoost gives %.9g",
-                      *native, r, reference[r]);
+        std::snprintf(text, sizeof(text), "%.9g on probe row %zu where XGBoost gives %.9g", *native,
+                      r, reference[r]);
         verdict = internal_error(std::string("the native evaluator gives ") + text);
       }
     }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/temp_dir.hpp"
 #include "galfriday/app/backtest_runner.hpp"
 #include "galfriday/app/pipeline.hpp"
 #include "galfriday/ingest/sample_data.hpp"
@@ -37,25 +38,7 @@ std::string read_bytes(const fs::path& path) {
   return bytes.str();
 }
 
-// A fresh directory under the system temp dir, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gf_app_test.XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using TempDir = ::galfriday::test::TempDir;
 
 // Two weeks of one-minute sample bars for both default pairs, written once for the suite.
 class BacktestTest : public ::testing::Test {

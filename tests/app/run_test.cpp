@@ -1,7 +1,9 @@
 // `galfriday run --mode paper` as a separate process against the local Kraken simulator on
-// loopback: operator commands over `galfriday ctl`, a halt that survives a restart, the recovery
-// checklist, an interactive console under a pseudo-terminal, orderly shutdown on SIGTERM (exit
-// code, released lock, drained writer), a second instance refused, and bad input.
+// loopback: operator commands over `galfriday ctl`, a halt that survives a restart with the
+// recovery checklist items completed before it, an interactive console under a pseudo-terminal,
+// orderly shutdown on SIGTERM (exit code, released lock, drained writer), a second instance
+// refused, and bad input. `galfriday run --mode live` against the simulator's private API: an
+// open entry order at shutdown, cancelled or kept per execution.shutdown_orders.
 //
 // Nothing waits on a fixed time: every wait polls a condition (the control socket answers, a
 // process exits) up to a generous deadline.
@@ -27,12 +29,17 @@
 #include <thread>
 #include <vector>
 
+#include "../support/process.hpp"
 #include "galfriday/app/pipeline.hpp"
+#include "galfriday/core/scheduler.hpp"
 #include "galfriday/ingest/sample_data.hpp"
 #include "galfriday/kraken_sim/simulator.hpp"
+#include "galfriday/live/client_order_id.hpp"
+#include "galfriday/live/live_session.hpp"
 #include "galfriday/monitoring/control_socket.hpp"
 #include "galfriday/monitoring/halt_coordinator.hpp"
 #include "galfriday/persistence/event_log.hpp"
+#include "galfriday/persistence/migrations.hpp"
 #include "galfriday/persistence/open_database.hpp"
 #include "galfriday/persistence/sql_repositories.hpp"
 
@@ -41,179 +48,19 @@ namespace {
 
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
-using SteadyClock = std::chrono::steady_clock;
+using test::CommandResult;
+using test::kRunDeadline;
+using test::kRunPoll;
+using test::PtySession;
+using test::run_command;
+using test::RunProcess;
+using test::shell_quote;
+using test::SteadyClock;
 
-// Generous: under ASan a start with migrations takes seconds, not minutes.
-constexpr auto kDeadline = std::chrono::seconds(90);
-constexpr auto kPoll = std::chrono::milliseconds(100);
-
-std::string shell_quote(const std::string& text) {
-  std::string quoted = "'";
-  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CommandResult run_command(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    result.output.append(buffer.data(), n);
-  }
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// A `galfriday run` child with stdin from /dev/null and its output in a file.
-class RunProcess {
- public:
-  RunProcess(const std::vector<std::string>& args, const std::filesystem::path& output)
-      : output_(output) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int in = ::open("/dev/null", O_RDONLY);
-      const int out = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(in, STDIN_FILENO);
-      ::dup2(out, STDOUT_FILENO);
-      ::dup2(out, STDERR_FILENO);
-      std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(GF_GALFRIDAY_BIN));
-      for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-      argv.push_back(nullptr);
-      ::execv(GF_GALFRIDAY_BIN, argv.data());
-      ::_exit(127);
-    }
-  }
-  ~RunProcess() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  RunProcess(const RunProcess&) = delete;
-  RunProcess& operator=(const RunProcess&) = delete;
-
-  pid_t pid() const { return pid_; }
-  void signal(int number) const { ::kill(pid_, number); }
-  std::string output() const { return read_file(output_); }
-
-  // The exit code once the process ends within the deadline; -1 when it does not, -2 when a
-  // signal killed it.
-  int wait_exit() {
-    const auto deadline = SteadyClock::now() + kDeadline;
-    while (SteadyClock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
-      }
-      std::this_thread::sleep_for(kPoll);
-    }
-    return -1;
-  }
-  bool running() {
-    if (exited_) return false;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) exited_ = true;
-    return !exited_;
-  }
-
- private:
-  std::filesystem::path output_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-};
-
-// The instance under a pseudo-terminal, as an operator's terminal runs it.
-class PtySession {
- public:
-  explicit PtySession(const std::filesystem::path& config) {
-    pid_ = ::forkpty(&master_, nullptr, nullptr, nullptr);
-    if (pid_ == 0) {
-      ::execl(GF_GALFRIDAY_BIN, GF_GALFRIDAY_BIN, "run", "--mode", "paper", "--config",
-              config.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-  }
-  ~PtySession() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (master_ >= 0) ::close(master_);
-  }
-  PtySession(const PtySession&) = delete;
-  PtySession& operator=(const PtySession&) = delete;
-
-  bool started() const { return pid_ > 0 && master_ >= 0; }
-
-  // Reads until `text` appears after the previous expectation.
-  bool expect(const std::string& text) {
-    const auto deadline = SteadyClock::now() + kDeadline;
-    for (;;) {
-      if (const size_t at = output_.find(text, consumed_); at != std::string::npos) {
-        consumed_ = at + text.size();
-        return true;
-      }
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-      if (left.count() <= 0) return false;
-      pollfd fd{master_, POLLIN, 0};
-      if (::poll(&fd, 1, static_cast<int>(left.count())) <= 0) continue;
-      char buffer[4096];
-      const ssize_t n = ::read(master_, buffer, sizeof(buffer));
-      if (n <= 0) return false;
-      output_.append(buffer, static_cast<size_t>(n));
-    }
-  }
-
-  void type(const std::string& line) {
-    const std::string text = line + "\n";
-    ASSERT_EQ(::write(master_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
-  }
-
-  int wait_exit() {
-    const auto deadline = SteadyClock::now() + kDeadline;
-    while (SteadyClock::now() < deadline) {
-      char buffer[4096];
-      pollfd fd{master_, POLLIN, 0};
-      if (::poll(&fd, 1, 100) > 0) {
-        const ssize_t n = ::read(master_, buffer, sizeof(buffer));
-        if (n > 0) output_.append(buffer, static_cast<size_t>(n));
-      }
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
-      }
-    }
-    return -1;
-  }
-
-  const std::string& output() const { return output_; }
-
- private:
-  int master_ = -1;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  std::string output_;
-  size_t consumed_ = 0;
-};
+// The account the simulator's private API serves (LiveRunTest).
+constexpr std::string_view kApiKey = "run-test-key";
+constexpr std::string_view kApiSecret =
+    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
 
 class PaperRunTest : public ::testing::Test {
  protected:
@@ -231,6 +78,14 @@ class PaperRunTest : public ::testing::Test {
     }
     // One simulated second per 20 ms: a one-minute bar closes about every 1.2 s.
     options.tick_interval = std::chrono::milliseconds(20);
+    if (private_api_) {
+      kraken_sim::PrivateApiOptions api;
+      api.api_key = std::string(kApiKey);
+      api.api_secret = std::string(kApiSecret);
+      api.balances = {{"ZUSD", "100000.0000"}, {"XXBT", "0.0000000000"}, {"XETH", "0.0000000000"}};
+      api.clock = &sim_clock_;
+      options.private_api = api;
+    }
     auto sim = kraken_sim::KrakenSimulator::start(std::move(options));
     ASSERT_TRUE(sim) << sim.status().to_string();
     sim_ = std::move(*sim);
@@ -262,21 +117,21 @@ class PaperRunTest : public ::testing::Test {
 
   // Polls `ctl status --json` until the instance answers (or it exits, or the deadline).
   std::optional<Json> wait_for_status(RunProcess& process) {
-    const auto deadline = SteadyClock::now() + kDeadline;
+    const auto deadline = SteadyClock::now() + kRunDeadline;
     while (SteadyClock::now() < deadline && process.running()) {
       const CommandResult status = ctl("status --json");
       if (status.exit_code == 0) {
         Json json = Json::parse(status.output, nullptr, false);
         if (json.is_object()) return json;
       }
-      std::this_thread::sleep_for(kPoll);
+      std::this_thread::sleep_for(kRunPoll);
     }
     return std::nullopt;
   }
 
   // Polls until every pair has had market data through the live feed.
   bool wait_for_market_data() {
-    const auto deadline = SteadyClock::now() + kDeadline;
+    const auto deadline = SteadyClock::now() + kRunDeadline;
     while (SteadyClock::now() < deadline) {
       const CommandResult status = ctl("status --json");
       const Json json = Json::parse(status.output, nullptr, false);
@@ -285,14 +140,14 @@ class PaperRunTest : public ::testing::Test {
         for (const auto& feed : json["feeds"]) all = all && !feed["last_data"].is_null();
         if (all) return true;
       }
-      std::this_thread::sleep_for(kPoll);
+      std::this_thread::sleep_for(kRunPoll);
     }
     return false;
   }
 
   std::unique_ptr<persistence::Database> open_db() {
-    auto target = persistence::resolve_database(config::default_config().database, data_dir_,
-                                                nullptr);
+    auto target =
+        persistence::resolve_database(config::default_config().database, data_dir_, nullptr);
     EXPECT_TRUE(target) << target.status().to_string();
     if (!target) return nullptr;
     auto db = persistence::open_database(*target);
@@ -303,6 +158,8 @@ class PaperRunTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::filesystem::path data_dir_;
   std::filesystem::path config_;
+  bool private_api_ = false;  // the simulator serves the private API too (LiveRunTest)
+  LiveClock sim_clock_;
   std::unique_ptr<kraken_sim::KrakenSimulator> sim_;
 };
 
@@ -320,31 +177,69 @@ TEST_F(PaperRunTest, CtlStatusHaltPersistsAcrossRestartAndResumeNeedsTheChecklis
     const CommandResult refused = ctl("resume");
     EXPECT_EQ(refused.exit_code, 1) << refused.output;
     EXPECT_THAT(refused.output, HasSubstr("open items"));
+    // Part of the checklist before the restart.
+    for (const char* item : {"review_halt_reason", "review_positions"}) {
+      const CommandResult done = ctl(std::string("complete ") + item);
+      EXPECT_EQ(done.exit_code, 0) << done.output;
+    }
 
     run->signal(SIGTERM);
     ASSERT_EQ(run->wait_exit(), 0) << run->output();
   }
   {
-    // The persisted halt is in the database ...
+    // The persisted halt is in the database, with the completed items ...
     auto db = open_db();
     ASSERT_NE(db, nullptr);
-    auto current = persistence::SqlHaltStateRepository(*db).current();
+    persistence::SqlHaltStateRepository repository(*db);
+    auto current = repository.current();
     ASSERT_TRUE(current) << current.status().to_string();
     ASSERT_TRUE(current->has_value());
     EXPECT_EQ((*current)->state, SystemState::kHalted);
     EXPECT_THAT((*current)->reason, HasSubstr("test halt"));
+    auto completed = repository.completed_recovery_items();
+    ASSERT_TRUE(completed) << completed.status().to_string();
+    ASSERT_EQ(completed->size(), 2u);
+    EXPECT_EQ((*completed)[0].item, "review_halt_reason");
+    EXPECT_EQ((*completed)[1].item, "review_positions");
+    EXPECT_THAT((*completed)[0].completed_by, HasSubstr("operator:ctl"));
+    // ... whose schema `galfriday db status` reports at the latest version.
+    const CommandResult db_status = run_command(
+        std::string(GF_GALFRIDAY_BIN) + " db status --config " + shell_quote(config_.string()));
+    EXPECT_EQ(db_status.exit_code, 0) << db_status.output;
+    EXPECT_THAT(db_status.output, HasSubstr("schema version 6 of 6"));
   }
   {
-    // ... and a restart comes back halted, with the reason.
+    // ... and a restart comes back halted, with the reason and the items completed before.
     auto run = start_run("run2.out");
     const auto status = wait_for_status(*run);
     ASSERT_TRUE(status) << run->output();
     EXPECT_EQ((*status)["state"], "HALTED") << status->dump();
     EXPECT_THAT((*status)["reasons"].dump(), HasSubstr("test halt"));
 
-    for (const auto item : monitoring::kRecoveryItems) {
-      const CommandResult done =
-          ctl("complete " + std::string(monitoring::recovery_item_id(item)));
+    const CommandResult recovery = ctl("recovery --json");
+    ASSERT_EQ(recovery.exit_code, 0) << recovery.output;
+    const Json checklist = Json::parse(recovery.output, nullptr, false);
+    ASSERT_TRUE(checklist.is_object()) << recovery.output;
+    EXPECT_EQ(checklist["open_items"], monitoring::kRecoveryItems.size() - 2) << checklist.dump();
+    std::vector<std::string> open;
+    for (const auto& entry : checklist["checklist"]) {
+      const std::string item = entry["item"].get<std::string>();
+      const bool done_before = item == "review_halt_reason" || item == "review_positions";
+      EXPECT_EQ(entry["done"], done_before) << entry.dump();
+      if (done_before) {
+        EXPECT_THAT(entry["completed_by"].get<std::string>(), HasSubstr("operator:ctl"));
+      } else {
+        open.push_back(item);
+      }
+    }
+    const CommandResult again = ctl("complete review_positions");
+    EXPECT_EQ(again.exit_code, 1) << again.output;
+    EXPECT_THAT(again.output, HasSubstr("already completed"));
+    const CommandResult early = ctl("resume");
+    EXPECT_EQ(early.exit_code, 1) << early.output;
+
+    for (const std::string& item : open) {
+      const CommandResult done = ctl("complete " + item);
       EXPECT_EQ(done.exit_code, 0) << done.output;
     }
     const CommandResult resumed = ctl("resume");
@@ -406,6 +301,10 @@ TEST_F(PaperRunTest, SigtermShutsDownInOrderAndTheWriterIsDrained) {
   }
   EXPECT_GT(book_events, 0u);
   EXPECT_TRUE(stopping_last_state);
+  // Paper orders end with the process: none is left open in the store.
+  auto open_orders = persistence::SqlOrderRepository(*db).open_orders();
+  ASSERT_TRUE(open_orders) << open_orders.status().to_string();
+  EXPECT_TRUE(open_orders->empty()) << open_orders->front().client_order_id.str();
 
   auto log = persistence::read_event_log(*db, run_id + "/log");
   ASSERT_TRUE(log) << log.status().to_string();
@@ -419,7 +318,7 @@ TEST_F(PaperRunTest, SigtermShutsDownInOrderAndTheWriterIsDrained) {
 }
 
 TEST_F(PaperRunTest, ConsoleUnderAPseudoTerminal) {
-  PtySession session(config_);
+  PtySession session({GF_GALFRIDAY_BIN, "run", "--mode", "paper", "--config", config_.string()});
   ASSERT_TRUE(session.started());
   ASSERT_TRUE(session.expect("galfriday> ")) << session.output();
 
@@ -474,11 +373,172 @@ TEST_F(PaperRunTest, BadArgumentsAndBadConfigAreRefusedWithAClearMessage) {
   EXPECT_FALSE(std::filesystem::exists(data_dir_ / "galfriday.lock"));
 
   // Live mode without credentials: refused before any connection.
-  const CommandResult no_secrets = run_command("env -u KRAKEN_API_KEY -u KRAKEN_API_SECRET " +
-                                               bin + " run --mode live --config " + config +
-                                               " < /dev/null");
+  const CommandResult no_secrets =
+      run_command("env -u KRAKEN_API_KEY -u KRAKEN_API_SECRET " + bin +
+                  " run --mode live --config " + config + " < /dev/null");
   EXPECT_EQ(no_secrets.exit_code, 2) << no_secrets.output;
   EXPECT_THAT(no_secrets.output, HasSubstr("KRAKEN_API_KEY"));
+}
+
+// `galfriday run --mode live` against the simulator's private API: what
+// execution.shutdown_orders does to an entry order resting on the exchange at shutdown.
+class LiveRunTest : public PaperRunTest {
+ protected:
+  void SetUp() override {
+    private_api_ = true;
+    PaperRunTest::SetUp();
+    ::setenv("KRAKEN_API_KEY", std::string(kApiKey).c_str(), 1);
+    ::setenv("KRAKEN_API_SECRET", std::string(kApiSecret).c_str(), 1);
+  }
+  void TearDown() override {
+    ::unsetenv("KRAKEN_API_KEY");
+    ::unsetenv("KRAKEN_API_SECRET");
+    PaperRunTest::TearDown();
+  }
+
+  void write_live_config(const std::string& shutdown_orders) {
+    std::ofstream(config_) << "data_dir: " << data_dir_.string() << "\n"
+                           << "kraken:\n"
+                           << "  rest_url: " << sim_->rest_url() << "\n"
+                           << "  ws_url: " << sim_->ws_url() << "\n"
+                           << "  ws_auth_url: " << sim_->ws_auth_url() << "\n"
+                           << "execution:\n"
+                           << "  limit_order_timeout_seconds: 86400\n"
+                           << "  shutdown_orders: " << shutdown_orders << "\n"
+                           << "monitoring:\n"
+                           << "  market_data:\n"
+                           << "    stale_seconds: 600\n"
+                           << "    startup_grace_seconds: 600\n";
+  }
+
+  // A limit buy of BTC/USD 1000 below the bid, placed through a LiveSession of this process
+  // (as an earlier run of the bot would have), left open on the exchange and in the database.
+  // Returns its client order id.
+  std::string place_resting_entry() {
+    auto loaded = config::load_config_file(config_);
+    EXPECT_TRUE(loaded.config.has_value());
+    if (!loaded.config) return {};
+    const config::Config& config = *loaded.config;
+    auto instruments = app::build_instruments(config);
+    EXPECT_TRUE(instruments) << instruments.status().to_string();
+    if (!instruments) return {};
+    const InstrumentId btc("BTC/USD");
+    const InstrumentSpec* spec = instruments->find(btc);
+    EXPECT_NE(spec, nullptr);
+    if (spec == nullptr) return {};
+
+    auto db = open_db();
+    if (db == nullptr) return {};
+    LiveClock clock;
+    EXPECT_TRUE(persistence::migrate(*db, clock).is_ok());
+    persistence::Repositories repositories = persistence::make_sql_repositories(*db);
+    PubSubManager bus(clock);
+    Scheduler scheduler(clock);
+    config::Secrets secrets{std::string(kApiKey), std::string(kApiSecret)};
+    auto created = live::LiveSession::create(config, *instruments, secrets, repositories, bus,
+                                             clock, scheduler);
+    EXPECT_TRUE(created) << created.status().to_string();
+    if (!created) return {};
+    auto session = std::move(*created);
+    auto started = session->start();
+    EXPECT_TRUE(started) << started.status().to_string();
+    if (!started) return {};
+
+    const auto distance = [&](std::string_view text) {
+      return *Price::parse(text, spec->price_precision);
+    };
+    const Price limit = sim_->book(btc, 1)->bids.front().price - distance("1000");
+    TradeSignalApprovedEvent signal;
+    signal.signal_id = SignalId("shutdown-test");
+    signal.instrument = btc;
+    signal.strategy_id = "test";
+    signal.side = Side::kBuy;
+    signal.order_type = OrderType::kLimit;
+    signal.quantity = *Quantity::parse("0.01", spec->qty_precision);
+    signal.limit_price = limit;
+    signal.stop_loss = limit - distance("500");
+    signal.take_profit = limit + distance("500");
+    TradeSignalProposedEvent proposed;
+    proposed.signal_id = signal.signal_id;
+    proposed.instrument = btc;
+    proposed.strategy_id = "test";
+    proposed.entry_type = OrderType::kLimit;
+    proposed.limit_price = limit;
+    proposed.reference_price = limit;
+    proposed.stop_loss = signal.stop_loss;
+    proposed.take_profit = signal.take_profit;
+    EXPECT_TRUE(repositories.signals->record_proposed(proposed).is_ok());
+    EXPECT_TRUE(repositories.signals->record_approved(signal).is_ok());
+
+    const ClientOrderId entry =
+        live::derive_client_order_id(signal.signal_id, OrderPurpose::kEntry);
+    bool resting = false;
+    bus.subscribe<ExecutionReportEvent>([&](const ExecutionReportEvent& report) {
+      if (report.client_order_id == entry && report.status == OrderStatus::kNew) resting = true;
+    });
+    bus.publish(signal);
+    const auto deadline = SteadyClock::now() + kRunDeadline;
+    while (!resting && SteadyClock::now() < deadline) {
+      bus.run_until_idle();
+      scheduler.run_due();
+      bus.run_until_idle();
+      if (!resting) bus.wait_for_posted(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(resting) << "the entry did not come to rest on the exchange";
+    // Like a bot stopped with `keep`: the order stays open on the exchange and in the store.
+    EXPECT_TRUE(session->stop(/*cancel_open_entries=*/false, /*cancel_all=*/false).is_ok());
+    session.reset();
+    bus.run_until_idle();
+    return entry.str();
+  }
+
+  std::string sim_status(const std::string& client_order_id) const {
+    for (const auto& order : sim_->private_exchange()->orders()) {
+      if (order.cl_ord_id == client_order_id) return order.status;
+    }
+    return "absent";
+  }
+
+  // Starts `galfriday run --mode live`, waits until it answers, stops it with SIGTERM; its
+  // output goes into `output`.
+  void run_live_and_stop(std::string& output) {
+    RunProcess run({"run", "--mode", "live", "--config", config_.string()}, dir_ / "live.out");
+    const auto status = wait_for_status(run);
+    output = run.output();
+    ASSERT_TRUE(status) << output;
+    EXPECT_EQ((*status)["state"], "RUNNING") << status->dump();
+    run.signal(SIGTERM);
+    const int exit_code = run.wait_exit();
+    output = run.output();
+    ASSERT_EQ(exit_code, 0) << output;
+  }
+};
+
+TEST_F(LiveRunTest, ShutdownOrdersCancelCancelsTheOpenEntryOnTheExchange) {
+  write_live_config("cancel");
+  const std::string entry = place_resting_entry();
+  ASSERT_FALSE(entry.empty());
+  ASSERT_EQ(sim_status(entry), "open");
+  std::string output;
+  ASSERT_NO_FATAL_FAILURE(run_live_and_stop(output));
+  // Only on the exchange so far: the store learns of the cancel from the executions channel,
+  // which closed first, so the next start's reconciliation records it.
+  EXPECT_EQ(sim_status(entry), "canceled") << output;
+}
+
+TEST_F(LiveRunTest, ShutdownOrdersKeepLeavesTheOpenEntryOnTheExchange) {
+  write_live_config("keep");
+  const std::string entry = place_resting_entry();
+  ASSERT_FALSE(entry.empty());
+  ASSERT_EQ(sim_status(entry), "open");
+  std::string output;
+  ASSERT_NO_FATAL_FAILURE(run_live_and_stop(output));
+  EXPECT_EQ(sim_status(entry), "open") << output;
+  auto db = open_db();
+  ASSERT_NE(db, nullptr);
+  auto stored = persistence::SqlOrderRepository(*db).find(ClientOrderId(entry));
+  ASSERT_TRUE(stored && stored->has_value());
+  EXPECT_EQ((*stored)->status, OrderStatus::kNew);
 }
 
 }  // namespace

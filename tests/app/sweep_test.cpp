@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/temp_dir.hpp"
 #include "galfriday/app/pipeline.hpp"
 #include "galfriday/ingest/sample_data.hpp"
 #include "galfriday/prediction/model_metadata.hpp"
@@ -23,23 +24,7 @@ using ::testing::Pair;
 
 constexpr int64_t kJan1 = 1704067200;  // 2024-01-01T00:00:00Z
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gf_sweep_test.XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using TempDir = ::galfriday::test::TempDir;
 
 // ---- Grid ------------------------------------------------------------------------------------
 

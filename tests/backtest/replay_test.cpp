@@ -2,8 +2,6 @@
 // real book sample, and a recording of the Kraken simulator's feed replayed through the whole
 // pipeline, with book-driven fills and a byte-identical report on every run.
 
-#include "galfriday/backtest/recording_replay.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -14,8 +12,10 @@
 #include <sstream>
 
 #include "../kraken_sim/sim_test_support.hpp"
+#include "../support/temp_dir.hpp"
 #include "galfriday/app/backtest_runner.hpp"
 #include "galfriday/app/pipeline.hpp"
+#include "galfriday/backtest/recording_replay.hpp"
 #include "galfriday/feed/market_data_feed.hpp"
 #include "galfriday/feed/recording.hpp"
 
@@ -34,24 +34,7 @@ std::string read_bytes(const fs::path& path) {
   return bytes.str();
 }
 
-// A fresh directory under the system temp dir, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gf_replay_test.XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using TempDir = ::galfriday::test::TempDir;
 
 feed::DataIngestorOptions ingestor_options(const config::Config& config) {
   auto instruments = app::build_instruments(config);
@@ -117,8 +100,10 @@ TEST(RecordingReplay, BadEntriesNameFileAndLine) {
   const fs::path path = dir.path() / "bad.jsonl";
   {
     std::ofstream out(path);
-    out << R"({"ts":5,"type":"connected"})" << "\n"
-        << R"({"ts":4,"type":"disconnected"})" << "\n";
+    out << R"({"ts":5,"type":"connected"})"
+        << "\n"
+        << R"({"ts":4,"type":"disconnected"})"
+        << "\n";
   }
   const config::Config config = config::default_config();
   auto replay = backtest::RecordingReplay::open(path, ingestor_options(config));
@@ -128,7 +113,9 @@ TEST(RecordingReplay, BadEntriesNameFileAndLine) {
   EXPECT_THAT(next.status().message(), HasSubstr("bad.jsonl:2: receive time"));
   {
     std::ofstream out(path);
-    out << R"({"ts":5,"type":"connected"})" << "\n" << "{\"ts\":6}\n";
+    out << R"({"ts":5,"type":"connected"})"
+        << "\n"
+        << "{\"ts\":6}\n";
   }
   auto again = backtest::RecordingReplay::open(path, ingestor_options(config));
   ASSERT_TRUE(again.is_ok());
@@ -320,7 +307,8 @@ TEST_F(SimulatorReplayTest, LatencyDelaysFillsButTheRunStaysDeterministic) {
     bus.subscribe<ExecutionReportEvent>([&](const ExecutionReportEvent& report) {
       if (!report.last_fill || report.purpose != OrderPurpose::kEntry) return;
       ++entry_fills;
-      if (report.meta.ts_event < approved_at.at(*report.signal_id) + std::chrono::milliseconds(1500))
+      if (report.meta.ts_event <
+          approved_at.at(*report.signal_id) + std::chrono::milliseconds(1500))
         ++early_fills;
     });
   });

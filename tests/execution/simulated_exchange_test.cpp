@@ -551,6 +551,36 @@ TEST_F(SimulatedExchangeTest, HaltProtectsWhatAPartlyFilledEntryBought) {
   EXPECT_TRUE(exchange_->held(kBtc).is_zero());
 }
 
+TEST_F(SimulatedExchangeTest, StoppingCancelsEveryWorkingOrderAndRefusesNewEntries) {
+  start();
+  ASSERT_NO_FATAL_FAILURE(enter_btc_position());
+  TradeSignalApprovedEvent approved =
+      approval("e1", kEth, qty("1"), eth("1900.00"), eth("2200.00"));
+  approved.order_type = OrderType::kLimit;
+  approved.limit_price = eth("1990.00");
+  publish(approved);
+  ASSERT_EQ(exchange_->open_orders(), 3u);
+
+  SystemStateEvent stopping;
+  stopping.state = SystemState::kStopping;
+  stopping.reason = "shutdown: SIGTERM";
+  publish(stopping);
+  // Paper orders cannot outlive the process: the entry and the BTC stop and target all end.
+  for (const char* id : {"gf-e1-entry", "gf-s1-sl", "gf-s1-tp"}) {
+    ASSERT_FALSE(reports_of(id).empty()) << id;
+    EXPECT_EQ(reports_of(id).back().status, OrderStatus::kCanceled) << id;
+    EXPECT_THAT(reports_of(id).back().message,
+                HasSubstr("shutdown: SIGTERM; simulated orders end with the process"));
+  }
+  EXPECT_EQ(exchange_->open_orders(), 0u);
+
+  reports_.clear();
+  publish(approval("e2", kEth, qty("1"), eth("1900.00"), eth("2200.00")));
+  EXPECT_THAT(statuses_of("gf-e2-entry"), ElementsAre(OrderStatus::kRejected));
+  run_bar(make_bar(kBtc, 2, btc("49500.0"), btc("49600.0"), btc("48800.0"), btc("48900.0")));
+  EXPECT_TRUE(fills().empty());
+}
+
 TEST_F(SimulatedExchangeTest, BarsOfOtherPairsDoNotFillAnOrder) {
   start();
   publish(approval("s1", kBtc, qty("0.1"), btc("49000.0"), std::nullopt));
@@ -601,10 +631,11 @@ TEST_F(SimulatedExchangeBookTest, MarketBuyWalksTheRealSnapshotsAsksAtTheirVolum
   start();
   publish(approval("s1", kBtc, qty("10"), btc("29000.0"), std::nullopt));
   // The top of Kraken's BTC/USD snapshot in the samples (2023-07-30).
-  run_book(make_book(kBtc, {level(btc("29430.2"), "0.18967538"), level(btc("29429.6"), "0.00011621")},
-                     {level(btc("29430.3"), "8.25215653"), level(btc("29430.4"), "2.55637606"),
-                      level(btc("29430.5"), "0.2997598")}),
-           at(std::chrono::seconds(1)));
+  run_book(
+      make_book(kBtc, {level(btc("29430.2"), "0.18967538"), level(btc("29429.6"), "0.00011621")},
+                {level(btc("29430.3"), "8.25215653"), level(btc("29430.4"), "2.55637606"),
+                 level(btc("29430.5"), "0.2997598")}),
+      at(std::chrono::seconds(1)));
   const auto entry = fills();
   ASSERT_EQ(entry.size(), 2u);  // one taker fill per level taken
   EXPECT_EQ(entry[0].status, OrderStatus::kPartiallyFilled);
@@ -672,7 +703,8 @@ TEST_F(SimulatedExchangeBookTest, LiquidityTakenIsNotReusedAtTheSameBookState) {
   EXPECT_EQ(fills()[0].last_fill->price, btc("50000.0"));
 }
 
-TEST_F(SimulatedExchangeBookTest, MarketableLimitTakesOnArrivalThenRestsAndFillsAsMakerWhenCrossed) {
+TEST_F(SimulatedExchangeBookTest,
+       MarketableLimitTakesOnArrivalThenRestsAndFillsAsMakerWhenCrossed) {
   start();
   publish(limit_buy("s1", qty("1"), btc("50000.5")));
   // On arrival it crosses the 50000.0 ask: that part is a taker fill; 50001.0 is beyond it.

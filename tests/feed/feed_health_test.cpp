@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "../kraken_sim/sim_test_support.hpp"
+#include "../monitoring/memory_halt_repository.hpp"
 #include "galfriday/bus/pubsub.hpp"
 #include "galfriday/feed/market_data_feed.hpp"
 #include "galfriday/monitoring/halt_coordinator.hpp"
@@ -21,22 +22,7 @@ using ::testing::HasSubstr;
 
 const Timestamp kStart = timestamp_from_seconds(1700000000);
 
-// The halt state in memory: this test is about the signals, not about persisting the halt.
-class MemoryHaltRepository final : public persistence::HaltStateRepository {
- public:
-  Status record(const persistence::HaltRecord& record) override {
-    history_.push_back(record);
-    return Status::ok();
-  }
-  Result<std::optional<persistence::HaltRecord>> current() override {
-    if (history_.empty()) return std::optional<persistence::HaltRecord>{};
-    return std::optional<persistence::HaltRecord>(history_.back());
-  }
-  Result<std::vector<persistence::HaltRecord>> history() override { return history_; }
-
- private:
-  std::vector<persistence::HaltRecord> history_;
-};
+using monitoring::test_support::MemoryHaltRepository;
 
 // True when the ingestor holds a verified snapshot-based book equal to the simulator's.
 bool books_match(const DataIngestor& ingestor, const KrakenSimulator& sim,
@@ -62,15 +48,14 @@ class FeedHealthTest : public ::testing::Test {
     std::vector<InstrumentId> pairs;
     MarketDataFeedOptions options;
     options.client.url = sim_->ws_url();
-    options.client.reconnect = {std::chrono::milliseconds(10), std::chrono::milliseconds(100),
-                                0.5};
+    options.client.reconnect = {std::chrono::milliseconds(10), std::chrono::milliseconds(100), 0.5};
     for (const auto& pair : sim_options_.pairs) {
       options.ingestor.pairs.push_back(pair.spec);
       pairs.push_back(pair.spec.id);
     }
-    coordinator_ = std::make_unique<monitoring::HaltCoordinator>(
-        bus_, engine_clock_, repository_, HaltAction::kMaintainPositions,
-        [] { return PortfolioState{}; });
+    coordinator_ = std::make_unique<monitoring::HaltCoordinator>(bus_, engine_clock_, repository_,
+                                                                 HaltAction::kMaintainPositions,
+                                                                 [] { return PortfolioState{}; });
     monitoring_ = std::make_unique<monitoring::MonitoringService>(
         config_, pairs, *coordinator_, scheduler_, [] { return PortfolioState{}; });
     monitoring_->attach(bus_);

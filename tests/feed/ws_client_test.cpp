@@ -3,9 +3,8 @@
 
 #include "galfriday/feed/ws_client.hpp"
 
-#include <gtest/gtest.h>
-
 #include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -219,7 +218,7 @@ class WsClientTls : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  std::unique_ptr<net::test_support::SelfSignedCert> loopback_cert_;     // 127.0.0.1, localhost
+  std::unique_ptr<net::test_support::SelfSignedCert> loopback_cert_;    // 127.0.0.1, localhost
   std::unique_ptr<net::test_support::SelfSignedCert> other_host_cert_;  // other.example only
 };
 
@@ -278,9 +277,9 @@ TEST_F(WsClientTls, ACertificateForAnotherHostFailsTheConnectionWithAClearError)
   ASSERT_TRUE(listener.wait([](auto& l) { return l.connect_failures_ >= 1; }));
   (*client)->stop();
   EXPECT_EQ(listener.connections_, 0u);
-  EXPECT_THAT(listener.last_failure_.message(),
-              ::testing::HasSubstr(
-                  "the server certificate is not valid for the host name '127.0.0.1'"));
+  EXPECT_THAT(
+      listener.last_failure_.message(),
+      ::testing::HasSubstr("the server certificate is not valid for the host name '127.0.0.1'"));
 }
 
 TEST_F(WsClientTls, AnUnreadableCaFileIsRefusedAtCreation) {

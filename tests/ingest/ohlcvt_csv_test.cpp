@@ -170,6 +170,30 @@ TEST_F(CsvTest, WindowsLineEndingsAreAccepted) {
   EXPECT_EQ(bars[1].trade_count, 12);
 }
 
+// Lines are read into a fixed buffer: a row of exactly the 4096-character limit (plus "\r\n")
+// reads, one character more is an error naming the line, and a last row without a newline reads.
+TEST_F(CsvTest, LineLengthLimitIsExactAndTheLastLineNeedsNoNewline) {
+  const std::string head = "1704067260,";
+  const std::string tail = ",2.0,0.5,1.5,3,4";
+  // Leading zeros pad the open price to the length wanted; the value stays 1.0.
+  const auto row_of_length = [&](size_t length) {
+    return head + std::string(length - head.size() - tail.size() - 3, '0') + "1.0" + tail;
+  };
+  const std::string longest = row_of_length(4096);
+  ASSERT_EQ(longest.size(), 4096u);
+  const auto bars = read_all(write("XBTUSD_1.csv", "1704067200,1.0,2.0,0.5,1.5,3,4\r\n" + longest +
+                                                       "\r\n1704067320,1.0,2.0,0.5,1.5,3,9"));
+  ASSERT_EQ(bars.size(), 3u);
+  EXPECT_EQ(bars[1].open.to_string(), "1.0");
+  EXPECT_EQ(bars[2].trade_count, 9);
+
+  const fs::path too_long =
+      write("ETHUSD_1.csv", "1704067200,1.0,2.0,0.5,1.5,3,4\n" + row_of_length(4097) + "\n");
+  const Status status = first_error(too_long);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), StartsWith(too_long.string() + ":2: line is longer than 4096"));
+}
+
 TEST_F(CsvTest, MissingFileIsNotFound) {
   auto reader = OhlcvtCsvReader::open(dir_ / "XBTUSD_1.csv", btc_usd(), kMinute);
   ASSERT_FALSE(reader.is_ok());
@@ -217,7 +241,9 @@ INSTANTIATE_TEST_SUITE_P(
                "volume must not be negative"},
         BadRow{"NonNumericVolume", "1704067260,1.0,2.0,0.5,1.5,lots,4", "volume: "},
         BadRow{"NegativeTrades", "1704067260,1.0,2.0,0.5,1.5,3,-4", "trades '-4'"},
-        BadRow{"ZeroPrice", "1704067260,0.0,2.0,0.5,1.5,3,4", "open must be positive"}),
+        BadRow{"ZeroPrice", "1704067260,0.0,2.0,0.5,1.5,3,4", "open must be positive"},
+        BadRow{"LineTooLong", "1704067260," + std::string(5000, '1') + ",2.0,0.5,1.5,3,4",
+               "line is longer than 4096 characters"}),
     [](const ::testing::TestParamInfo<BadRow>& param_info) { return param_info.param.name; });
 
 TEST(KrakenCsvName, ParsesAltnameAndInterval) {

@@ -56,8 +56,7 @@ class PrivateExchangeTest : public ::testing::Test {
     client = make_client(std::string(kApiKey), kSecret);
   }
 
-  std::unique_ptr<live::KrakenPrivateClient> make_client(std::string key,
-                                                         std::string_view secret) {
+  std::unique_ptr<live::KrakenPrivateClient> make_client(std::string key, std::string_view secret) {
     live::PrivateClientOptions options;
     options.base_url = sim->rest_url();
     options.tier = config::VerificationTier::kPro;

@@ -287,6 +287,26 @@ TEST(KrakenExecutionHandler, HaltRefusesNewEntriesAndCancelsOpenOnes) {
   EXPECT_NE(h.reports.back().message.find("halted"), std::string::npos);
 }
 
+// At shutdown the entries are LiveSession::stop()'s to cancel or keep
+// (execution.shutdown_orders), so STOPPING itself cancels nothing.
+TEST(KrakenExecutionHandler, StoppingRefusesNewEntriesButCancelsNone) {
+  Harness h;
+  h.transport.answer("AddOrder", add_order_answer("OENTRY-AAAAA-AAAAAA"));
+  h.approve("s1", OrderType::kLimit);
+  SystemStateEvent stopping;
+  stopping.state = SystemState::kStopping;
+  stopping.reason = "shutdown: SIGTERM";
+  h.bus.publish(stopping);
+  h.bus.run_until_idle();
+  EXPECT_EQ(h.transport.count("CancelOrder"), 0);
+  EXPECT_EQ(h.handler->status_of(kEntryS1), OrderStatus::kNew);
+
+  h.approve("s2");
+  EXPECT_EQ(h.transport.count("AddOrder"), 1) << "no order may be sent while stopping";
+  ASSERT_FALSE(h.reports.empty());
+  EXPECT_EQ(h.reports.back().status, OrderStatus::kRejected);
+}
+
 TEST(KrakenExecutionHandler, UnfilledLimitIsCancelledAtTheTimeoutAndAPartialFillIsProtected) {
   Harness h;
   h.transport.answer("AddOrder", add_order_answer("OENTRY-AAAAA-AAAAAA"));

@@ -117,8 +117,8 @@ class LiveSessionE2E : public ::testing::Test {
     return done();
   }
 
-  void approve(const std::string& id, OrderType type, Quantity quantity,
-               std::optional<Price> limit, Price stop, Price target) {
+  void approve(const std::string& id, OrderType type, Quantity quantity, std::optional<Price> limit,
+               Price stop, Price target) {
     TradeSignalApprovedEvent signal;
     signal.signal_id = SignalId(id);
     signal.instrument = kBtc;
@@ -246,8 +246,7 @@ TEST_F(LiveSessionE2E, EntryFillsIsProtectedStopsOutAndALimitEntryTimesOut) {
   ASSERT_TRUE(pump_until([&] { return has_status(limit_entry, OrderStatus::kCanceled); }))
       << "limit entry cancelled at its timeout";
   EXPECT_EQ(sim_status(limit_entry), "canceled");
-  EXPECT_EQ(sim_orders_with(derive_client_order_id(SignalId("sig-limit"),
-                                                   OrderPurpose::kStopLoss)),
+  EXPECT_EQ(sim_orders_with(derive_client_order_id(SignalId("sig-limit"), OrderPurpose::kStopLoss)),
             0);
   EXPECT_TRUE(halt_triggers.empty());
 }
@@ -258,8 +257,7 @@ TEST_F(LiveSessionE2E, TimeoutAfterTheExchangeAcceptedAnOrderPlacesItOnce) {
   const uint64_t lookups_before = sim_requests("OpenOrders") + sim_requests("ClosedOrders");
 
   enter_protected("sig-timeout");
-  const ClientOrderId entry =
-      derive_client_order_id(SignalId("sig-timeout"), OrderPurpose::kEntry);
+  const ClientOrderId entry = derive_client_order_id(SignalId("sig-timeout"), OrderPurpose::kEntry);
   EXPECT_EQ(sim_orders_with(entry), 1);
   // The entry, its stop-loss and its take-profit: the lost answer was not sent again.
   EXPECT_EQ(sim_requests("AddOrder"), 3u);

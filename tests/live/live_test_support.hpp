@@ -11,32 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "../support/temp_dir.hpp"
 #include "galfriday/core/clock.hpp"
 
 namespace galfriday::live::test_support {
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device random;
-    path_ = std::filesystem::temp_directory_path() /
-            ("gf_live_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
-             std::to_string(random()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path file(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = ::galfriday::test::TempDir;
 
 // A clock a test sets to any time, including backwards (an NTP step), which SimulatedClock
 // refuses by design.

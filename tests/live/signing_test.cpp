@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "galfriday/core/encoding.hpp"
 #include "galfriday/log/logger.hpp"
 
 namespace galfriday::live {
@@ -107,10 +108,10 @@ TEST(Signing, SecretRegisteredWithRedactorNeverSurvivesInALogLine) {
   logging::SecretRedactor redactor;
   redactor.add_secret(vector.at("private_key"));
   const std::string line = "signing with secret " + vector.at("private_key") +
-                           " body=" + logging::percent_encode(vector.at("private_key"));
+                           " body=" + percent_encode(vector.at("private_key"));
   const std::string redacted = redactor.redact(line);
   EXPECT_EQ(redacted.find(vector.at("private_key")), std::string::npos);
-  EXPECT_EQ(redacted.find(logging::percent_encode(vector.at("private_key"))), std::string::npos);
+  EXPECT_EQ(redacted.find(percent_encode(vector.at("private_key"))), std::string::npos);
   EXPECT_NE(redacted.find(logging::SecretRedactor::kPlaceholder), std::string::npos);
 }
 

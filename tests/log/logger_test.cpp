@@ -12,7 +12,9 @@
 #include <sstream>
 #include <thread>
 
+#include "../support/temp_dir.hpp"
 #include "galfriday/core/clock.hpp"
+#include "galfriday/core/encoding.hpp"
 
 namespace galfriday::logging {
 namespace {
@@ -69,31 +71,7 @@ bool starts_with_utc_iso_time(std::string_view line) {
   return true;
 }
 
-// A fresh directory under the system temp dir, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("gf_log_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
-             test->test_suite_name() + "_" + test->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ignored);
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using TempDir = ::galfriday::test::TempDir;
 
 config::LoggingConfig file_only_config() {
   config::LoggingConfig config;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "galfriday/core/encoding.hpp"
 #include "galfriday/metrics_sink/influx_writer.hpp"
 #include "galfriday/metrics_sink/metrics_recorder.hpp"
 #include "galfriday/net/beast_http_transport.hpp"
@@ -16,22 +17,6 @@ namespace galfriday::metrics_sink {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    }
-  }
-  return out;
-}
 
 class InfluxIntegrationTest : public ::testing::Test {
  protected:

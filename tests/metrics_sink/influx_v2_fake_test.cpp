@@ -28,9 +28,8 @@ constexpr const char* kToken = "s3cr3t-t0ken==";
 class FakeInfluxV2 {
  public:
   FakeInfluxV2() {
-    auto server = net::HttpServer::start({}, [this](const net::HttpServerRequest& request) {
-      return handle(request);
-    });
+    auto server = net::HttpServer::start(
+        {}, [this](const net::HttpServerRequest& request) { return handle(request); });
     EXPECT_TRUE(server.is_ok()) << server.status().to_string();
     if (server) server_ = std::move(*server);
   }
@@ -63,8 +62,8 @@ class FakeInfluxV2 {
   net::HttpResponse handle(const net::HttpServerRequest& request) {
     net::HttpResponse response = check(request);
     std::lock_guard lock(mutex_);
-    received_.push_back({request.target, request.header("Content-Type"), request.body,
-                         response.status});
+    received_.push_back(
+        {request.target, request.header("Content-Type"), request.body, response.status});
     if (response.status == 204) stored_ += request.body;
     return response;
   }
@@ -83,10 +82,12 @@ class FakeInfluxV2 {
     }
     const auto org = request.query_param("org");
     if (!org) return error(400, "invalid", "failed to decode request: missing org");
-    if (*org != kOrg) return error(404, "not found", "organization name \\\"" + *org + "\\\" not found");
+    if (*org != kOrg)
+      return error(404, "not found", "organization name \\\"" + *org + "\\\" not found");
     const auto bucket = request.query_param("bucket");
     if (!bucket) return error(400, "invalid", "failed to decode request: missing bucket");
-    if (*bucket != kBucket) return error(404, "not found", "bucket \\\"" + *bucket + "\\\" not found");
+    if (*bucket != kBucket)
+      return error(404, "not found", "bucket \\\"" + *bucket + "\\\" not found");
     if (request.query_param("precision") != std::string("ns")) {
       return error(400, "invalid", "invalid precision; valid precision units are ns, us, ms, s");
     }
@@ -135,7 +136,8 @@ Point trade_point(int64_t nanos) {
   Point point;
   point.measurement = "market trade";
   point.tag("pair", "BTC/USD").tag("side", "buy");
-  point.field("price", Price::parse("37500.10").value()).field("qty", Quantity::parse("0.5").value());
+  point.field("price", Price::parse("37500.10").value())
+      .field("qty", Quantity::parse("0.5").value());
   point.time = timestamp_from_nanos(nanos);
   return point;
 }

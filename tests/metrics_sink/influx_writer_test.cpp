@@ -9,6 +9,7 @@
 
 #include <deque>
 #include <mutex>
+#include <thread>
 
 #include "galfriday/metrics_sink/log_sink.hpp"
 #include "galfriday/metrics_sink/metrics_recorder.hpp"
@@ -89,10 +90,12 @@ TEST(InfluxWriteUrl, OptionsComeFromTheConfigSectionAndTheTokenFromTheEnvironmen
   config.bucket = "gf";
   config.batch_points = 10;
   config.flush_interval_ms = 250;
+  config.stop_timeout_ms = 1500;
   const InfluxWriterOptions options = influx_options(config, "t0k3n");
   EXPECT_EQ(options.token, "t0k3n");
   EXPECT_EQ(options.batch_points, 10U);
   EXPECT_EQ(options.flush_interval, 250ms);
+  EXPECT_EQ(options.stop_timeout, 1500ms);
   EXPECT_EQ(influx_write_url(options).value(),
             "http://127.0.0.1:8086/api/v2/write?org=acme&bucket=gf&precision=ns");
   EXPECT_FALSE(influx_write_url(influx_options(config, nullptr)).is_ok()) << "2.x needs a token";
@@ -116,6 +119,24 @@ TEST(InfluxWriter, SendsFullBatchesAndTheRestOnFlush) {
   const InfluxWriterStats stats = writer->stats();
   EXPECT_EQ(stats.written_points, 7U);
   EXPECT_EQ(stats.requests, 3U);
+}
+
+TEST(InfluxWriter, SendsAPartialBatchAfterTheFlushIntervalWithoutBeingAsked) {
+  ScriptedTransport transport;
+  InfluxWriterOptions options = fast_options();
+  options.batch_points = 1000;  // never full here
+  options.flush_interval = 10ms;
+  auto writer = InfluxWriter::create(transport, options).value();
+  ASSERT_TRUE(writer->write(sample(1)).is_ok());
+  // No flush(): the first line into an empty buffer must wake the writer thread. Polled up to a
+  // generous deadline, never timed.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (transport.requests().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  const auto requests = transport.requests();
+  ASSERT_EQ(requests.size(), 1U);
+  EXPECT_EQ(requests[0].body, "m,pair=BTC/USD v=1i 1\n");
 }
 
 TEST(InfluxWriter, VersionTwoSendsTheToken) {
@@ -243,6 +264,84 @@ TEST(MetricsRecorder, TurnsBusEventsIntoTaggedPoints) {
             "queue_depth,queue=db_writer depth=12i,capacity=65536i 1700000001000000000\n");
   EXPECT_EQ(recorder.recorded(), 5U);
   EXPECT_EQ(recorder.failed(), 0U);
+}
+
+TEST(MetricsRecorder, RecordsFillsInferenceLatencyPositionsQueuesAndWriterCounters) {
+  ScriptedTransport transport;
+  auto writer = InfluxWriter::create(transport, fast_options()).value();
+  SimulatedClock clock(timestamp_from_seconds(1700000000));
+  PubSubManager bus(clock);
+  MetricsRecorder recorder(bus, *writer);
+  uint64_t feature_sequence = 0;
+  bus.subscribe<FeatureEvent>([&](const FeatureEvent& e) { feature_sequence = e.meta.sequence; });
+
+  FeatureEvent features;
+  features.meta.ts_event = timestamp_from_seconds(1700000000);
+  features.instrument = InstrumentId("BTC/USD");
+  features.features.names =
+      std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"rsi_14"});
+  features.features.values = {55.5};
+  bus.publish(features);
+  bus.run_until_idle();
+  ASSERT_NE(feature_sequence, 0U);
+
+  // The prediction comes back 3 ms later, together with two execution reports: while the first
+  // of the three is dispatched, two wait behind it in the engine queue.
+  clock.advance_to(timestamp_from_nanos(1700000000003000000));
+  PredictionEvent prediction;
+  prediction.meta.ts_event = timestamp_from_seconds(1700000000);
+  prediction.instrument = InstrumentId("BTC/USD");
+  prediction.model_id = "momentum_v1";
+  prediction.target = "prob_price_up";
+  prediction.value = 0.5;
+  prediction.feature_event_sequence = feature_sequence;
+  bus.publish(prediction);
+  ExecutionReportEvent accepted;
+  accepted.meta.ts_event = timestamp_from_seconds(1700000001);
+  accepted.instrument = InstrumentId("BTC/USD");
+  accepted.status = OrderStatus::kNew;
+  bus.publish(accepted);  // no fill: no point
+  ExecutionReportEvent filled = accepted;
+  filled.status = OrderStatus::kFilled;
+  filled.last_fill = Fill{TradeId("T-1"),
+                          Price::parse("37500.1").value(),
+                          Quantity::parse("0.01000000").value(),
+                          Money::parse("0.9750").value(),
+                          "USD",
+                          Liquidity::kTaker};
+  bus.publish(filled);
+  bus.run_until_idle();
+
+  const Timestamp sampled = timestamp_from_seconds(1700000002);
+  recorder.record_position(sampled, "BTC/USD", Quantity::parse("0.01000000").value(),
+                           Money::parse("375.00").value(), Money::parse("-0.98").value());
+  recorder.record_engine_queue(sampled);
+  recorder.record_engine_queue(sampled);  // the peak starts again after each sample
+  recorder.record_queue_depth(sampled, "influx", 7, std::nullopt);
+  InfluxWriterStats stats;
+  stats.accepted_points = 10;
+  stats.written_points = 6;
+  stats.dropped_points = 3;
+  stats.retries = 2;
+  stats.buffered_points = 1;
+  recorder.record_writer_stats(sampled, stats);
+  ASSERT_TRUE(writer->flush(10s));
+  const auto requests = transport.requests();
+  ASSERT_EQ(requests.size(), 1U);
+  EXPECT_EQ(requests[0].body,
+            "features,pair=BTC/USD rsi_14=55.5 1700000000000000000\n"
+            "prediction,pair=BTC/USD,model=momentum_v1,target=prob_price_up value=0.5 "
+            "1700000000000000000\n"
+            "latency,pair=BTC/USD,event=prediction inference_ns=3000000i 1700000000000000000\n"
+            "fill,pair=BTC/USD,side=buy,purpose=entry,fee_currency=USD price=37500.1,"
+            "qty=0.01000000,fee=0.9750 1700000001000000000\n"
+            "position,pair=BTC/USD qty=0.01000000,market_value=375.00,unrealized_pnl=-0.98 "
+            "1700000002000000000\n"
+            "queue_depth,queue=engine depth=2i 1700000002000000000\n"
+            "queue_depth,queue=engine depth=0i 1700000002000000000\n"
+            "queue_depth,queue=influx depth=7i 1700000002000000000\n"
+            "metrics_writer accepted=10i,written=6i,dropped=3i,rejected=0i,invalid=0i,retries=2i,"
+            "buffered=1i 1700000002000000000\n");
 }
 
 TEST(InfluxLogSink, WritesLogLinesAsPointsWithLevelAndSource) {

@@ -17,9 +17,11 @@
 #include <sstream>
 #include <thread>
 
+#include "../support/temp_dir.hpp"
 #include "galfriday/monitoring/cli_service.hpp"
 #include "galfriday/monitoring/console.hpp"
 #include "galfriday/monitoring/control_socket.hpp"
+#include "memory_halt_repository.hpp"
 
 namespace galfriday::monitoring {
 namespace {
@@ -29,35 +31,9 @@ using Json = nlohmann::json;
 
 constexpr Duration kTimeout = std::chrono::seconds(10);
 
-class MemoryHaltRepository final : public persistence::HaltStateRepository {
- public:
-  Status record(const persistence::HaltRecord& record) override {
-    history_.push_back(record);
-    return Status::ok();
-  }
-  Result<std::optional<persistence::HaltRecord>> current() override {
-    if (history_.empty()) return std::optional<persistence::HaltRecord>{};
-    return std::optional<persistence::HaltRecord>(history_.back());
-  }
-  Result<std::vector<persistence::HaltRecord>> history() override { return history_; }
+using test_support::MemoryHaltRepository;
 
- private:
-  std::vector<persistence::HaltRecord> history_;
-};
-
-class TempDir {
- public:
-  TempDir() {
-    // Short: UNIX socket paths are limited to 107 bytes.
-    std::string pattern = "/tmp/gfcli-XXXXXX";
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = ::galfriday::test::TempDir;
 
 // Engine state on an engine thread that runs the bus, as the app does.
 class Engine {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "galfriday/net/beast_http_transport.hpp"
+#include "memory_halt_repository.hpp"
 
 namespace galfriday::monitoring {
 namespace {
@@ -27,21 +28,7 @@ using Json = nlohmann::json;
 constexpr const char* kToken = "s3cret-token-for-tests";
 constexpr std::chrono::milliseconds kTimeout{10000};
 
-class MemoryHaltRepository final : public persistence::HaltStateRepository {
- public:
-  Status record(const persistence::HaltRecord& record) override {
-    history_.push_back(record);
-    return Status::ok();
-  }
-  Result<std::optional<persistence::HaltRecord>> current() override {
-    if (history_.empty()) return std::optional<persistence::HaltRecord>{};
-    return std::optional<persistence::HaltRecord>(history_.back());
-  }
-  Result<std::vector<persistence::HaltRecord>> history() override { return history_; }
-
- private:
-  std::vector<persistence::HaltRecord> history_;
-};
+using test_support::MemoryHaltRepository;
 
 class DashboardTest : public ::testing::Test {
  protected:

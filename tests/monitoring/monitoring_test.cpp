@@ -1,20 +1,24 @@
 // Every halt condition trips on a simulated clock and a near miss does not; a halt cancels
 // entries and closes positions per config; the halt survives a restart (SQLite); resuming needs
-// the whole recovery checklist.
+// the whole recovery checklist, whose completed items survive a restart.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 
+#include "../support/temp_dir.hpp"
 #include "galfriday/execution/simulated_exchange.hpp"
 #include "galfriday/monitoring/halt_coordinator.hpp"
 #include "galfriday/monitoring/monitoring_service.hpp"
 #include "galfriday/persistence/migrations.hpp"
 #include "galfriday/persistence/sql_repositories.hpp"
 #include "galfriday/persistence/sqlite_store.hpp"
+#include "memory_halt_repository.hpp"
 
 namespace galfriday::monitoring {
 namespace {
@@ -25,28 +29,7 @@ const Timestamp kStart = timestamp_from_seconds(1700000000);
 const InstrumentId kBtc("BTC/USD");
 const InstrumentId kEth("ETH/USD");
 
-// The repository interface over memory, for tests that do not need a database.
-class MemoryHaltRepository final : public persistence::HaltStateRepository {
- public:
-  Status record(const persistence::HaltRecord& record) override {
-    if (fail_next) {
-      fail_next = false;
-      return unavailable("disk unplugged");
-    }
-    history_.push_back(record);
-    return Status::ok();
-  }
-  Result<std::optional<persistence::HaltRecord>> current() override {
-    if (history_.empty()) return std::optional<persistence::HaltRecord>{};
-    return std::optional<persistence::HaltRecord>(history_.back());
-  }
-  Result<std::vector<persistence::HaltRecord>> history() override { return history_; }
-
-  bool fail_next = false;
-
- private:
-  std::vector<persistence::HaltRecord> history_;
-};
+using test_support::MemoryHaltRepository;
 
 class MonitoringTest : public ::testing::Test {
  protected:
@@ -485,21 +468,46 @@ TEST_F(MonitoringTest, ResumeThatCannotBePersistedStaysHalted) {
   EXPECT_TRUE(halted());
 }
 
+TEST_F(MonitoringTest, ChecklistItemThatCannotBeStoredStaysOpen) {
+  coordinator_->halt("operator", "test", "operator:test");
+  repository_.fail_next = true;
+  const Status refused = coordinator_->complete_item(RecoveryItem::kReviewPositions, "op");
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable);
+  EXPECT_THAT(refused.message(), HasSubstr("cannot record review_positions, it stays open"));
+  EXPECT_THAT(refused.message(), HasSubstr("disk unplugged"));
+  EXPECT_EQ(coordinator_->open_items().size(), kRecoveryItems.size());
+
+  ASSERT_TRUE(coordinator_->complete_item(RecoveryItem::kReviewPositions, "op").is_ok());
+  auto stored = repository_.completed_recovery_items();
+  ASSERT_TRUE(stored.is_ok());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0], (persistence::RecoveryItemRecord{"review_positions", "op", kStart}));
+}
+
+TEST_F(MonitoringTest, AHaltThatWasNotStoredIsStoredWithTheFirstCompletedItem) {
+  repository_.fail_next = true;
+  coordinator_->halt("daily_drawdown", "2.50 % >= 2.00 %", "monitoring");
+  ASSERT_FALSE(coordinator_->status().persisted);
+  ASSERT_FALSE(repository_.current()->has_value());
+
+  advance(std::chrono::minutes(5));
+  ASSERT_TRUE(coordinator_->complete_item(RecoveryItem::kReviewHaltReason, "op").is_ok());
+  auto current = repository_.current();
+  ASSERT_TRUE(current.is_ok() && current->has_value());
+  EXPECT_EQ((*current)->state, SystemState::kHalted);
+  EXPECT_EQ((*current)->reason, "daily_drawdown: 2.50 % >= 2.00 %");
+  EXPECT_EQ((*current)->changed_at, kStart) << "stored with the time the halt happened";
+  EXPECT_TRUE(coordinator_->status().persisted);
+  ASSERT_EQ(repository_.completed_recovery_items()->size(), 1u);
+  // Stored once: the next item does not record the halt again (that would reopen the list).
+  ASSERT_TRUE(coordinator_->complete_item(RecoveryItem::kReviewPositions, "op").is_ok());
+  EXPECT_EQ(repository_.history()->size(), 1u);
+  EXPECT_EQ(repository_.completed_recovery_items()->size(), 2u);
+}
+
 // --- Restart -----------------------------------------------------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "gf-monitoring-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = ::galfriday::test::TempDir;
 
 TEST(HaltRestart, HaltedStateSurvivesARestartUntilResumed) {
   TempDir dir;
@@ -554,6 +562,81 @@ TEST(HaltRestart, HaltedStateSurvivesARestartUntilResumed) {
     EXPECT_FALSE(coordinator.halted());
     EXPECT_EQ(bus.queued(), 0u);
   }
+}
+
+TEST(HaltRestart, CompletedChecklistItemsSurviveARestartAndANewHaltStartsFresh) {
+  TempDir dir;
+  const auto db_path = dir.path() / "galfriday.db";
+  SimulatedClock clock(kStart);
+  PortfolioState no_positions;
+  const auto probe = [&] { return no_positions; };
+  // One process: halt, complete two items; the next one starts from the same file.
+  const auto restarted =
+      [&](const std::function<void(HaltCoordinator&, persistence::HaltStateRepository&)>& run) {
+        auto db = persistence::open_sqlite(db_path);
+        ASSERT_TRUE(db.is_ok()) << db.status().to_string();
+        ASSERT_TRUE(persistence::migrate(**db, clock).is_ok());
+        persistence::SqlHaltStateRepository repository(**db);
+        PubSubManager bus(clock);
+        HaltCoordinator coordinator(bus, clock, repository, HaltAction::kMaintainPositions, probe);
+        ASSERT_TRUE(coordinator.restore().is_ok());
+        run(coordinator, repository);
+      };
+  const Timestamp reviewed_at = kStart + std::chrono::minutes(1);
+  const Timestamp positions_at = kStart + std::chrono::minutes(2);
+
+  restarted([&](HaltCoordinator& coordinator, persistence::HaltStateRepository&) {
+    coordinator.halt("daily_drawdown", "2.50 % >= 2.00 %", "monitoring");
+    clock.advance_to(reviewed_at);
+    ASSERT_TRUE(coordinator.complete_item(RecoveryItem::kReviewHaltReason, "alice").is_ok());
+    clock.advance_to(positions_at);
+    ASSERT_TRUE(coordinator.complete_item(RecoveryItem::kReviewPositions, "bob").is_ok());
+  });
+  clock.advance_to(kStart + std::chrono::hours(1));
+  restarted([&](HaltCoordinator& coordinator, persistence::HaltStateRepository& repository) {
+    ASSERT_TRUE(coordinator.halted());
+    for (const ChecklistEntry& entry : coordinator.status().checklist) {
+      if (entry.item == RecoveryItem::kReviewHaltReason) {
+        EXPECT_TRUE(entry.done);
+        EXPECT_EQ(entry.completed_by, "alice");
+        EXPECT_EQ(entry.completed_at, reviewed_at);
+      } else if (entry.item == RecoveryItem::kReviewPositions) {
+        EXPECT_TRUE(entry.done);
+        EXPECT_EQ(entry.completed_by, "bob");
+        EXPECT_EQ(entry.completed_at, positions_at);
+      } else {
+        EXPECT_FALSE(entry.done) << recovery_item_id(entry.item);
+      }
+    }
+    EXPECT_EQ(coordinator.open_items().size(), kRecoveryItems.size() - 2);
+    const Status twice = coordinator.complete_item(RecoveryItem::kReviewPositions, "carol");
+    EXPECT_EQ(twice.code(), StatusCode::kFailedPrecondition);
+    EXPECT_THAT(twice.message(), HasSubstr("already completed (by bob)"));
+    // Resume still needs every item.
+    const Status refused = coordinator.resume("alice");
+    EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+    EXPECT_THAT(refused.message(), HasSubstr("check_market_conditions"));
+    EXPECT_THAT(refused.message(), ::testing::Not(HasSubstr("review_positions")));
+    // An item only a newer binary knows is ignored, not fatal.
+    ASSERT_TRUE(
+        repository.complete_recovery_item({"confirm_with_a_colleague", "alice", clock.now()})
+            .is_ok());
+    for (RecoveryItem item : coordinator.open_items()) {
+      ASSERT_TRUE(coordinator.complete_item(item, "alice").is_ok());
+    }
+    ASSERT_TRUE(coordinator.resume("alice").is_ok());
+    coordinator.halt("operator", "second halt", "operator:test");
+    EXPECT_EQ(coordinator.open_items().size(), kRecoveryItems.size());
+    ASSERT_TRUE(coordinator.complete_item(RecoveryItem::kVerifyApiConnectivity, "dave").is_ok());
+  });
+  restarted([&](HaltCoordinator& coordinator, persistence::HaltStateRepository&) {
+    ASSERT_TRUE(coordinator.halted());
+    EXPECT_THAT(coordinator.status().reasons.front().detail, HasSubstr("second halt"));
+    // Only what was completed for the second halt.
+    const auto open = coordinator.open_items();
+    EXPECT_EQ(open.size(), kRecoveryItems.size() - 1);
+    EXPECT_EQ(std::count(open.begin(), open.end(), RecoveryItem::kVerifyApiConnectivity), 0);
+  });
 }
 
 }  // namespace

@@ -23,27 +23,14 @@
 #include "galfriday/monitoring/control_socket.hpp"
 #include "galfriday/monitoring/dashboard.hpp"
 #include "galfriday/monitoring/monitoring_service.hpp"
+#include "memory_halt_repository.hpp"
 
 namespace {
 
 using namespace galfriday;
 using namespace galfriday::monitoring;
 
-class MemoryHaltRepository final : public persistence::HaltStateRepository {
- public:
-  Status record(const persistence::HaltRecord& record) override {
-    history_.push_back(record);
-    return Status::ok();
-  }
-  Result<std::optional<persistence::HaltRecord>> current() override {
-    if (history_.empty()) return std::optional<persistence::HaltRecord>{};
-    return std::optional<persistence::HaltRecord>(history_.back());
-  }
-  Result<std::vector<persistence::HaltRecord>> history() override { return history_; }
-
- private:
-  std::vector<persistence::HaltRecord> history_;
-};
+using monitoring::test_support::MemoryHaltRepository;
 
 constexpr Duration kCommandTimeout = std::chrono::seconds(10);
 

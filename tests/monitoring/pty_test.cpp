@@ -18,111 +18,22 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "../support/process.hpp"
+
 namespace {
 
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
-constexpr int kWaitMs = 20000;
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CommandResult run_command(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    result.output.append(buffer.data(), n);
-  }
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-// The harness running under a pseudo-terminal, as an operator's terminal would run it.
-class PtySession {
- public:
-  explicit PtySession(const std::filesystem::path& data_dir) {
-    pid_ = ::forkpty(&master_, nullptr, nullptr, nullptr);
-    if (pid_ == 0) {
-      ::execl(GF_OPERATOR_HARNESS, GF_OPERATOR_HARNESS, "--console", data_dir.c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-  }
-  ~PtySession() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (master_ >= 0) ::close(master_);
-  }
-
-  bool started() const { return pid_ > 0 && master_ >= 0; }
-
-  // Reads until `text` has appeared after the previous expectation; the output so far when it
-  // does not within the wait.
-  bool expect(const std::string& text) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kWaitMs);
-    for (;;) {
-      if (const size_t at = output_.find(text, consumed_); at != std::string::npos) {
-        consumed_ = at + text.size();
-        return true;
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      pollfd fd{master_, POLLIN, 0};
-      if (::poll(&fd, 1, static_cast<int>(left.count())) <= 0) continue;
-      char buffer[4096];
-      const ssize_t n = ::read(master_, buffer, sizeof(buffer));
-      if (n <= 0) return output_.find(text, consumed_) != std::string::npos;
-      output_.append(buffer, static_cast<size_t>(n));
-    }
-  }
-
-  void type(const std::string& line) {
-    const std::string text = line + "\n";
-    ASSERT_EQ(::write(master_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
-  }
-
-  // The exit code once the process ends (within the wait), -1 otherwise.
-  int wait_exit() {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kWaitMs);
-    while (std::chrono::steady_clock::now() < deadline) {
-      char buffer[4096];
-      pollfd fd{master_, POLLIN, 0};
-      if (::poll(&fd, 1, 100) > 0 && ::read(master_, buffer, sizeof(buffer)) > 0) continue;
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-    }
-    return -1;
-  }
-
-  pid_t pid() const { return pid_; }
-  const std::string& output() const { return output_; }
-
- private:
-  int master_ = -1;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  std::string output_;
-  size_t consumed_ = 0;
-};
+using ::galfriday::test::CommandResult;
+using ::galfriday::test::PtySession;
+using ::galfriday::test::run_command;
 
 TEST(OperatorSession, ConsoleUnderAPtyAndCtlFromAnotherTerminal) {
   std::string pattern = "/tmp/gfpty-XXXXXX";
   const std::filesystem::path dir = ::mkdtemp(pattern.data());
   {
-    PtySession session(dir);
+    PtySession session({GF_OPERATOR_HARNESS, "--console", dir.string()});
     ASSERT_TRUE(session.started());
     ASSERT_TRUE(session.expect("READY")) << session.output();
     ASSERT_TRUE(session.expect("galfriday> ")) << session.output();

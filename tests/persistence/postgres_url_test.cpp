@@ -105,8 +105,8 @@ config::DatabaseConfig unreachable_postgres(bool fallback) {
 
 TEST(OpenDatabase, UnreachablePostgresFailsWhenNoFallbackIsConfigured) {
   test_support::TempDir dir;
-  const std::string env_url = "postgresql://trader:pw-secret@127.0.0.1:" +
-                              std::to_string(closed_loopback_port()) + "/gf";
+  const std::string env_url =
+      "postgresql://trader:pw-secret@127.0.0.1:" + std::to_string(closed_loopback_port()) + "/gf";
   auto target = resolve_database(unreachable_postgres(false), dir.path(), env_url.c_str());
   ASSERT_TRUE(target.is_ok()) << target.status().to_string();
   EXPECT_FALSE(target->sqlite_fallback.has_value());
@@ -139,8 +139,7 @@ TEST(OpenDatabase, UnreachablePostgresFallsBackToSqliteLoudlyWhenConfigured) {
   EXPECT_EQ(target->sqlite_path, dir.file("fallback.db"));
   EXPECT_TRUE(target->url.empty());
   // Whatever shows the target (db status, the run's log) says it fell back and from where.
-  EXPECT_EQ(target->description.rfind("SQLite fallback " + dir.file("fallback.db").string(), 0),
-            0U)
+  EXPECT_EQ(target->description.rfind("SQLite fallback " + dir.file("fallback.db").string(), 0), 0U)
       << target->description;
   EXPECT_NE(target->description.find(database.url), std::string::npos) << target->description;
   const std::string logged = log.text();

@@ -417,6 +417,53 @@ TEST_P(RepositoryTest, HaltStateKeepsTheCurrentStateAndItsHistory) {
   EXPECT_EQ((*history)[1], **current);
 }
 
+TEST_P(RepositoryTest, RecoveryChecklistBelongsToTheCurrentHalt) {
+  HaltRecord halt{SystemState::kHalted, "daily_drawdown: 2.31 % >= 2.00 %",
+                  HaltAction::kMaintainPositions, "monitoring", at(10)};
+  const RecoveryItemRecord reviewed{"review_halt_reason", "operator:ctl", at(11)};
+  // Nothing to complete before the first halt.
+  EXPECT_EQ(repos_.halts->complete_recovery_item(reviewed).code(), StatusCode::kFailedPrecondition);
+
+  ASSERT_TRUE(repos_.halts->record(halt).is_ok());
+  const RecoveryItemRecord positions{"review_positions", "operator:cli", at(12)};
+  ASSERT_TRUE(repos_.halts->complete_recovery_item(positions).is_ok());
+  ASSERT_TRUE(repos_.halts->complete_recovery_item(reviewed).is_ok());
+  const Status twice = repos_.halts->complete_recovery_item(reviewed);
+  EXPECT_EQ(twice.code(), StatusCode::kAlreadyExists) << twice.to_string();
+  EXPECT_NE(twice.message().find("review_halt_reason"), std::string::npos) << twice.message();
+
+  // In completion order, from a second connection as a restarted process reads them.
+  {
+    auto other = test_support::must_open(GetParam(), dir_);
+    ASSERT_NE(other, nullptr);
+    auto stored = SqlHaltStateRepository(*other).completed_recovery_items();
+    ASSERT_TRUE(stored.is_ok()) << stored.status().to_string();
+    EXPECT_EQ(*stored, (std::vector<RecoveryItemRecord>{reviewed, positions}));
+  }
+
+  // A resume ends the halt and its checklist ...
+  ASSERT_TRUE(repos_.halts
+                  ->record({SystemState::kRunning, "resumed by operator:ctl", std::nullopt,
+                            "operator:ctl", at(20)})
+                  .is_ok());
+  auto running = repos_.halts->completed_recovery_items();
+  ASSERT_TRUE(running.is_ok()) << running.status().to_string();
+  EXPECT_TRUE(running->empty());
+  EXPECT_EQ(repos_.halts->complete_recovery_item(reviewed).code(), StatusCode::kFailedPrecondition);
+
+  // ... and the next halt starts with every item open: the same item is completed afresh.
+  halt.changed_at = at(30);
+  ASSERT_TRUE(repos_.halts->record(halt).is_ok());
+  auto fresh = repos_.halts->completed_recovery_items();
+  ASSERT_TRUE(fresh.is_ok()) << fresh.status().to_string();
+  EXPECT_TRUE(fresh->empty());
+  const RecoveryItemRecord again{"review_halt_reason", "operator:dashboard", at(31)};
+  ASSERT_TRUE(repos_.halts->complete_recovery_item(again).is_ok());
+  auto second = repos_.halts->completed_recovery_items();
+  ASSERT_TRUE(second.is_ok()) << second.status().to_string();
+  EXPECT_EQ(*second, (std::vector<RecoveryItemRecord>{again}));
+}
+
 TEST_P(RepositoryTest, HostileStringsRoundTripThroughEveryKindOfColumn) {
   const std::string drop = "x'); DROP TABLE orders; --";
   OrderRecord order = sample_order(drop);
@@ -458,10 +505,9 @@ TEST_P(RepositoryTest, MarketTradesAreStoredOncePerPairAndTradeId) {
   std::vector<MarketTradeRecord> trades;
   for (int64_t id = 1; id <= 300; ++id) {
     trades.push_back(market_trade(id, id % 2 == 0 ? "37500.1" : "37499.90",
-                                  "0.00" + std::to_string(100 + id), id % 3 == 0 ? Side::kSell
-                                                                                 : Side::kBuy,
-                                  id % 5 == 0 ? OrderType::kLimit : OrderType::kMarket,
-                                  at(id)));
+                                  "0.00" + std::to_string(100 + id),
+                                  id % 3 == 0 ? Side::kSell : Side::kBuy,
+                                  id % 5 == 0 ? OrderType::kLimit : OrderType::kMarket, at(id)));
   }
   auto stored = repos_.market_trades->insert(trades);
   ASSERT_TRUE(stored.is_ok()) << stored.status().to_string();
@@ -491,7 +537,8 @@ TEST_P(RepositoryTest, MarketTradesAreStoredOncePerPairAndTradeId) {
   auto summary = repos_.market_trades->summary();
   ASSERT_TRUE(summary.is_ok()) << summary.status().to_string();
   ASSERT_EQ(summary->size(), 2U);
-  EXPECT_EQ((*summary)[0], (MarketTradeSummary{InstrumentId("BTC/USD"), 301, at(1), at(301), 1, 301}));
+  EXPECT_EQ((*summary)[0],
+            (MarketTradeSummary{InstrumentId("BTC/USD"), 301, at(1), at(301), 1, 301}));
   EXPECT_EQ((*summary)[1], (MarketTradeSummary{InstrumentId("ETH/USD"), 1, at(1), at(1), 1, 1}));
 
   auto empty = repos_.market_trades->insert({});
@@ -582,25 +629,25 @@ TEST_P(RepositoryTest, WriterJoinsFillsAndEventsIntoMultiRowInsertsAndStaysIdemp
   std::vector<WriteCommand> commands;
   std::vector<FillRecord> fills;
   for (int i = 0; i < 300; ++i) {
-    fills.push_back(sample_fill("TX" + std::to_string(i), "gf-sig-" + std::to_string(i % 5) + "-e",
-                                i));
+    fills.push_back(
+        sample_fill("TX" + std::to_string(i), "gf-sig-" + std::to_string(i % 5) + "-e", i));
     fills.back().price = px("37500." + std::to_string(i % 10));
     commands.push_back(insert_fill_command(fills.back()));
-    if (i == 100) commands.push_back(insert_fill_command(stored));   // a replay of a stored fill
+    if (i == 100) commands.push_back(insert_fill_command(stored));    // a replay of a stored fill
     if (i == 150) commands.push_back(insert_fill_command(fills[7]));  // a replay in the batch
   }
   // An order in between: a command of another kind runs on its own, in order.
   OrderRecord order = sample_order("gf-sig-0-e");
-  commands.push_back({"insert order", [order](Database& db) {
-                        return SqlOrderRepository(db).insert(order);
-                      }});
+  commands.push_back(
+      {"insert order", [order](Database& db) { return SqlOrderRepository(db).insert(order); }});
   for (uint64_t sequence = 1; sequence <= 100; ++sequence) {
     commands.push_back(append_event_command(run_id, numbered_log_event(sequence)));
   }
 
-  const WriterRun run = run_as_one_batch(test_support::must_open(GetParam(), dir_),
-                                         std::move(commands));
-  for (const WriteFailure& f : run.failures) ADD_FAILURE() << f.purpose << ": " << f.status.to_string();
+  const WriterRun run =
+      run_as_one_batch(test_support::must_open(GetParam(), dir_), std::move(commands));
+  for (const WriteFailure& f : run.failures)
+    ADD_FAILURE() << f.purpose << ": " << f.status.to_string();
   EXPECT_EQ(run.stats.committed, 403U);
   // 302 fills: 256 + 16 + 16 + 4 + 4 + 4 rows in six statements and 2 one by one, plus one
   // look-up each for the two replays that the multi-row insert skipped; the order; 100 events
@@ -650,14 +697,16 @@ TEST_P(RepositoryTest, WriterReportsAContradictingFillAndALoggedEventFromAJoined
     commands.push_back(append_event_command(run_id, numbered_log_event(sequence)));
   }
 
-  const WriterRun run = run_as_one_batch(test_support::must_open(GetParam(), dir_),
-                                         std::move(commands));
+  const WriterRun run =
+      run_as_one_batch(test_support::must_open(GetParam(), dir_), std::move(commands));
   ASSERT_EQ(run.failures.size(), 2U);
   EXPECT_EQ(run.failures[0].purpose, "insert fill");
-  EXPECT_EQ(run.failures[0].status.code(), StatusCode::kDataLoss) << run.failures[0].status.to_string();
+  EXPECT_EQ(run.failures[0].status.code(), StatusCode::kDataLoss)
+      << run.failures[0].status.to_string();
   EXPECT_NE(run.failures[0].status.message().find("TX-stored"), std::string::npos);
   EXPECT_EQ(run.failures[1].purpose, "append event to log");
-  EXPECT_EQ(run.failures[1].status.code(), StatusCode::kAlreadyExists) << run.failures[1].status.to_string();
+  EXPECT_EQ(run.failures[1].status.code(), StatusCode::kAlreadyExists)
+      << run.failures[1].status.to_string();
   EXPECT_EQ(run.stats.committed, 49U);
   EXPECT_EQ(run.stats.failed, 2U);
 

@@ -75,23 +75,24 @@ TEST_F(SqliteTest, MigratesAnEmptyDatabaseToTheLatestVersion) {
   auto before = migration_status(*db);
   ASSERT_TRUE(before.is_ok()) << before.status().to_string();
   EXPECT_EQ(before->current_version, 0);
-  EXPECT_EQ(before->latest_version, 5);
+  EXPECT_EQ(before->latest_version, 6);
   EXPECT_EQ(before->pending,
             (std::vector<std::string>{"001_trading", "002_audit", "003_market_data", "004_models",
-                                      "005_market_trades"}));
+                                      "005_market_trades", "006_recovery_checklist"}));
   EXPECT_FALSE(before->up_to_date());
 
   ASSERT_TRUE(migrate(*db, clock_).is_ok());
 
   auto after = migration_status(*db);
   ASSERT_TRUE(after.is_ok()) << after.status().to_string();
-  EXPECT_EQ(after->current_version, 5);
+  EXPECT_EQ(after->current_version, 6);
   EXPECT_TRUE(after->up_to_date());
   EXPECT_EQ(after->applied,
             (std::vector<std::string>{"001_trading", "002_audit", "003_market_data", "004_models",
-                                      "005_market_trades"}));
-  for (const char* table : {"orders", "fills", "trade_signals", "event_log", "portfolio_snapshots",
-                            "historical_bars", "halt_state", "halt_history", "market_trades"}) {
+                                      "005_market_trades", "006_recovery_checklist"}));
+  for (const char* table :
+       {"orders", "fills", "trade_signals", "event_log", "portfolio_snapshots", "historical_bars",
+        "halt_state", "halt_history", "market_trades", "recovery_checklist"}) {
     auto exists = db->table_exists(table);
     ASSERT_TRUE(exists.is_ok());
     EXPECT_TRUE(*exists) << table;
@@ -110,7 +111,7 @@ TEST_F(SqliteTest, MigrateIsIdempotent) {
   ASSERT_TRUE(migrate(*db, clock_).is_ok());
   clock_.advance_to(clock_.now() + std::chrono::hours(1));
   ASSERT_TRUE(migrate(*db, clock_).is_ok());
-  EXPECT_EQ(count(*db, "schema_version"), 5);
+  EXPECT_EQ(count(*db, "schema_version"), 6);
   auto stamps = db->query({"applied_at", "SELECT DISTINCT applied_at_ns FROM schema_version"});
   ASSERT_TRUE(stamps.is_ok());
   EXPECT_EQ(stamps->size(), 1U) << "a re-run must not re-apply anything";
@@ -128,11 +129,11 @@ TEST_F(SqliteTest, RefusesADatabaseWhoseSchemaIsNewerThanTheBinary) {
   {
     auto db = open();
     ASSERT_NE(db, nullptr);
-    // A later binary added migration 6.
+    // A later binary added migration 7.
     std::vector<Migration> newer(embedded_migrations("sqlite").begin(),
                                  embedded_migrations("sqlite").end());
-    ASSERT_EQ(newer.size(), 5U);
-    newer.push_back({6, "006_from_the_future", "CREATE TABLE future (x INTEGER) STRICT;"});
+    ASSERT_EQ(newer.size(), 6U);
+    newer.push_back({7, "007_from_the_future", "CREATE TABLE future (x INTEGER) STRICT;"});
     ASSERT_TRUE(migrate(*db, newer, clock_).is_ok());
     auto status = migration_status(*db);
     ASSERT_FALSE(status.is_ok());
@@ -143,9 +144,9 @@ TEST_F(SqliteTest, RefusesADatabaseWhoseSchemaIsNewerThanTheBinary) {
   ASSERT_FALSE(refused.is_ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
   const std::string message = refused.status().message();
-  EXPECT_NE(message.find("version 6 (006_from_the_future)"), std::string::npos) << message;
+  EXPECT_NE(message.find("version 7 (007_from_the_future)"), std::string::npos) << message;
   EXPECT_NE(message.find("newer than this binary"), std::string::npos) << message;
-  EXPECT_NE(message.find("latest 5 (005_market_trades)"), std::string::npos) << message;
+  EXPECT_NE(message.find("latest 6 (006_recovery_checklist)"), std::string::npos) << message;
 }
 
 TEST_F(SqliteTest, RefusesAMigrationThatWasEditedAfterItWasApplied) {

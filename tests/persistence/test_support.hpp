@@ -19,35 +19,13 @@
 #include <string>
 #include <vector>
 
+#include "../support/temp_dir.hpp"
 #include "galfriday/persistence/postgres_store.hpp"
 #include "galfriday/persistence/sqlite_store.hpp"
 
 namespace galfriday::persistence::test_support {
 
-// A directory with a unique name under the system's temp directory, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device random;
-    path_ = std::filesystem::temp_directory_path() /
-            ("gf_persistence_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) +
-             "_" + std::to_string(random()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path file(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = ::galfriday::test::TempDir;
 
 // A database backend under test: how to open a fresh, empty database and a second
 // connection to it.

@@ -18,33 +18,14 @@
 #include <string>
 #include <vector>
 
+#include "../support/temp_dir.hpp"
 #include "galfriday/bus/pubsub.hpp"
 #include "galfriday/prediction/prediction_model.hpp"
 #include "galfriday/prediction/xgboost_training.hpp"
 
 namespace galfriday::testing_support {
 
-// A fresh directory under the system temp dir, removed with its contents at destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "gf_prediction_XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = ::galfriday::test::TempDir;
 
 inline std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -19,9 +19,9 @@
 namespace galfriday {
 namespace {
 
-using ::testing::HasSubstr;
 using prediction_internal::Booster;
 using prediction_internal::DMatrix;
+using ::testing::HasSubstr;
 using testing_support::Rng;
 
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
@@ -131,7 +131,9 @@ std::vector<Case> supported_cases() {
         20}},
       {"binary:logistic lossguide (irregular trees)",
        {"binary:logistic",
-        {{"grow_policy", "lossguide"}, {"max_depth", "0"}, {"max_leaves", "40"},
+        {{"grow_policy", "lossguide"},
+         {"max_depth", "0"},
+         {"max_leaves", "40"},
          {"tree_method", "hist"}}}},
       {"binary:logistic exact method", {"binary:logistic", {{"tree_method", "exact"}}, 30}},
       {"reg:logistic", {"reg:logistic", {{"max_depth", "5"}, {"base_score", "0.6"}}}},
@@ -281,7 +283,10 @@ TEST(TreeEnsemble, UnsupportedModelsAreFailedPreconditionNamingWhy) {
        "uses booster 'dart'"},
       {"gblinear", [](nlohmann::json& m) { m["learner"]["gradient_booster"]["name"] = "gblinear"; },
        "uses booster 'gblinear'"},
-      {"categorical", [](nlohmann::json& m) { tree0(m)["split_type"] = {1, 0, 0}; },
+      {"categorical",
+       [](nlohmann::json& m) {
+         tree0(m)["split_type"] = {1, 0, 0};
+       },
        "has categorical splits"},
       {"objective", [](nlohmann::json& m) { m["learner"]["objective"]["name"] = "count:poisson"; },
        "has objective 'count:poisson'"},
@@ -296,6 +301,9 @@ TEST(TreeEnsemble, UnsupportedModelsAreFailedPreconditionNamingWhy) {
       {"output groups",
        [](nlohmann::json& m) { m["learner"]["gradient_booster"]["model"]["tree_info"] = {1}; },
        "several output groups"},
+      {"too many features",
+       [](nlohmann::json& m) { m["learner"]["learner_model_param"]["num_feature"] = "65536"; },
+       "has 65536 features; the native evaluator handles up to 65535"},
   };
   for (const Refusal& r : refusals) {
     nlohmann::json model = one_tree_model();
@@ -308,6 +316,55 @@ TEST(TreeEnsemble, UnsupportedModelsAreFailedPreconditionNamingWhy) {
   }
 }
 
+// The packed node word at its widest: 16 bits of feature slot, the default bit, 15 bits of child
+// index. A split on the last feature must still read that feature and its default direction.
+TEST(TreeEnsemble, WidestFeatureIndexKeepsSplitsAndDefaults) {
+  nlohmann::json model = one_tree_model();
+  model["learner"]["learner_model_param"]["num_feature"] = "65535";
+  tree0(model)["split_indices"] = {65534, 0, 0};
+  tree0(model)["default_left"] = {0, 0, 0};
+  auto ensemble = TreeEnsemble::from_xgboost_json(model.dump(), "wide");
+  ASSERT_TRUE(ensemble.is_ok()) << ensemble.status().to_string();
+  const auto sigmoid = [](float m) { return static_cast<double>(1.0F / (1.0F + std::exp(-m))); };
+  std::vector<double> row(65535, 5.0);  // feature 0 is far right: only the last one may decide
+  row.back() = -1.0;
+  EXPECT_NEAR(*ensemble->predict(row), sigmoid(-0.51111114F), 1e-7);
+  row.back() = 1.0;
+  EXPECT_NEAR(*ensemble->predict(row), sigmoid(0.5225807F), 1e-7);
+  row.back() = kMissing;  // default right
+  EXPECT_NEAR(*ensemble->predict(row), sigmoid(0.5225807F), 1e-7);
+}
+
+// With 65 535 features the packed word leaves 15 bits for node indices: a model with more nodes
+// is refused (the C API serves it), not silently mis-indexed.
+TEST(TreeEnsemble, MoreNodesThanThePackedWordHoldsIsFailedPrecondition) {
+  nlohmann::json model = one_tree_model();
+  model["learner"]["learner_model_param"]["num_feature"] = "65535";
+  // A caterpillar: split 2j has leaf 2j + 1 on its left and node 2j + 2 on its right.
+  constexpr int64_t kSplits = 16400;
+  const int64_t nodes = 2 * kSplits + 1;
+  nlohmann::json& tree = tree0(model);
+  std::vector<int64_t> left(static_cast<size_t>(nodes), -1);
+  std::vector<int64_t> right(static_cast<size_t>(nodes), -1);
+  for (int64_t j = 0; j < kSplits; ++j) {
+    left[static_cast<size_t>(2 * j)] = 2 * j + 1;
+    right[static_cast<size_t>(2 * j)] = 2 * j + 2;
+  }
+  tree["left_children"] = left;
+  tree["right_children"] = right;
+  tree["split_indices"] = std::vector<int64_t>(static_cast<size_t>(nodes), 0);
+  tree["split_conditions"] = std::vector<double>(static_cast<size_t>(nodes), 0.5);
+  tree["default_left"] = std::vector<int>(static_cast<size_t>(nodes), 1);
+  tree["split_type"] = std::vector<int>(static_cast<size_t>(nodes), 0);
+  tree["tree_param"]["num_nodes"] = std::to_string(nodes);
+  auto result = TreeEnsemble::from_xgboost_json(model.dump(), "big.json");
+  ASSERT_FALSE(result.is_ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(result.status().message(),
+              HasSubstr("more than 32767 nodes, the most the native evaluator packs with 65535 "
+                        "features"));
+}
+
 TEST(TreeEnsemble, MalformedModelsAreDataLossNamingWhere) {
   struct Breakage {
     std::string change;
@@ -316,9 +373,15 @@ TEST(TreeEnsemble, MalformedModelsAreDataLossNamingWhere) {
   };
   const std::vector<Breakage> breakages = {
       {"no learner", [](nlohmann::json& m) { m.erase("learner"); }, "has no 'learner' object"},
-      {"child out of range", [](nlohmann::json& m) { tree0(m)["left_children"] = {7, -1, -1}; },
+      {"child out of range",
+       [](nlohmann::json& m) {
+         tree0(m)["left_children"] = {7, -1, -1};
+       },
        "tree 0 node 0 has child 7, outside the tree's 3 nodes"},
-      {"child is the root", [](nlohmann::json& m) { tree0(m)["right_children"] = {0, -1, -1}; },
+      {"child is the root",
+       [](nlohmann::json& m) {
+         tree0(m)["right_children"] = {0, -1, -1};
+       },
        "has child 0"},
       {"cycle",
        [](nlohmann::json& m) {
@@ -327,21 +390,33 @@ TEST(TreeEnsemble, MalformedModelsAreDataLossNamingWhere) {
          t["right_children"] = {2, 1, -1};
        },
        "is reached twice"},
-      {"half leaf", [](nlohmann::json& m) { tree0(m)["right_children"] = {2, 2, -1}; },
+      {"half leaf",
+       [](nlohmann::json& m) {
+         tree0(m)["right_children"] = {2, 2, -1};
+       },
        "node 1 has a right child but no left child"},
-      {"short array", [](nlohmann::json& m) { tree0(m)["split_conditions"] = {0.5, 1.0}; },
+      {"short array",
+       [](nlohmann::json& m) {
+         tree0(m)["split_conditions"] = {0.5, 1.0};
+       },
        "'split_conditions' has 2 entries for 3 nodes"},
-      {"feature out of range", [](nlohmann::json& m) { tree0(m)["split_indices"] = {2, 0, 0}; },
+      {"feature out of range",
+       [](nlohmann::json& m) {
+         tree0(m)["split_indices"] = {2, 0, 0};
+       },
        "splits on feature 2, but the model has 2 features"},
       {"text threshold",
-       [](nlohmann::json& m) { tree0(m)["split_conditions"] = {"x", 1.0, 2.0}; },
+       [](nlohmann::json& m) {
+         tree0(m)["split_conditions"] = {"x", 1.0, 2.0};
+       },
        "'split_conditions' holds a value that is not a number"},
       {"tree count",
        [](nlohmann::json& m) {
          m["learner"]["gradient_booster"]["model"]["gbtree_model_param"]["num_trees"] = "2";
        },
        "declares 2 trees but holds 1"},
-      {"base score", [](nlohmann::json& m) { m["learner"]["learner_model_param"]["base_score"] = "1.5"; },
+      {"base score",
+       [](nlohmann::json& m) { m["learner"]["learner_model_param"]["base_score"] = "1.5"; },
        "base_score 1.500000 is not in (0, 1)"},
       {"base score text",
        [](nlohmann::json& m) { m["learner"]["learner_model_param"]["base_score"] = "half"; },
@@ -349,7 +424,10 @@ TEST(TreeEnsemble, MalformedModelsAreDataLossNamingWhere) {
       {"no trees key",
        [](nlohmann::json& m) { m["learner"]["gradient_booster"]["model"].erase("trees"); },
        "is not a readable XGBoost tree model"},
-      {"default_left type", [](nlohmann::json& m) { tree0(m)["default_left"] = {"yes", 0, 0}; },
+      {"default_left type",
+       [](nlohmann::json& m) {
+         tree0(m)["default_left"] = {"yes", 0, 0};
+       },
        "'default_left' holds a value"},
   };
   for (const Breakage& b : breakages) {
@@ -381,7 +459,8 @@ TEST(TreeEnsemble, CorruptedBytesNeverCrash) {
     const int edits = 1 + trial % 4;
     for (int e = 0; e < edits; ++e) {
       const auto at = static_cast<size_t>(rng.uniform(0.0, static_cast<double>(bytes.size())));
-      const auto pick = static_cast<size_t>(rng.uniform(0.0, static_cast<double>(replacements.size())));
+      const auto pick =
+          static_cast<size_t>(rng.uniform(0.0, static_cast<double>(replacements.size())));
       bytes[std::min(at, bytes.size() - 1)] = replacements[std::min(pick, replacements.size() - 1)];
     }
     auto ensemble = TreeEnsemble::from_xgboost_json(bytes, "fuzzed");

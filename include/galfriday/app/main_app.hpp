@@ -2,17 +2,21 @@
 // MainAppController: `galfriday run --mode paper|live`, the long-running trading process.
 //
 // Start, in this order (each step's failure ends the start with a message and an exit code):
-//   config -> instance lock on data_dir -> logging -> database + migrations -> instruments ->
+//   config -> instance lock on data_dir -> logging -> InfluxDB metrics writer (when
+//   influxdb.enabled; no network I/O) -> database + migrations -> instruments ->
 //   pipeline (prices, portfolio, features, prediction, strategy, risk; plus the simulated
 //   exchange in paper mode) -> halt coordinator, restore() of the persisted halt state ->
-//   persistence through the AsyncWriter (event log, log lines, paper trades) -> monitoring,
+//   persistence through the AsyncWriter (event log, log lines, paper trades) -> InfluxDB
+//   metrics on the bus and the scheduler (docs/persistence.md) -> monitoring,
 //   activity log, operator front ends (CLI service, control socket, dashboard, console) ->
 //   live mode: LiveSession::start() (recovery + reconciliation) -> market data feed.
 // Then the engine loop runs on the calling thread until SIGINT/SIGTERM or `shutdown`.
 //
-// Shutdown: SystemStateEvent(STOPPING) stops new signals; live mode cancels open entry orders
-// (unless RunOptions::keep_orders) through LiveSession::stop(); the feed stops; the front ends
-// close; the writer drains everything queued; the logs are flushed; the lock is released.
+// Shutdown: SystemStateEvent(STOPPING) stops new signals (and ends paper mode's simulated
+// orders); live mode cancels or keeps the open entry orders on Kraken per
+// execution.shutdown_orders through LiveSession::stop(); the feed stops; the front ends close;
+// the writer drains everything queued; the logs are flushed; the InfluxDB buffer is sent (at
+// most influxdb.stop_timeout_ms); the lock is released.
 // docs/operations.md has the details.
 
 #include <filesystem>
@@ -27,17 +31,15 @@ std::string_view to_string(RunMode mode);
 std::optional<RunMode> parse_run_mode(std::string_view text);
 
 // Exit codes of `galfriday run` (0-2 as for every galfriday command, src/app/cli_common.hpp).
-inline constexpr int kRunExitOk = 0;             // shut down in order
-inline constexpr int kRunExitFailure = 1;        // could not start, or failed while running
-inline constexpr int kRunExitBadInput = 2;       // bad arguments or config, missing secrets
-inline constexpr int kRunExitInstanceLocked = 3; // another instance holds the data directory
-inline constexpr int kRunExitReconcileFailed = 4;// live: reconciliation refused trading
+inline constexpr int kRunExitOk = 0;               // shut down in order
+inline constexpr int kRunExitFailure = 1;          // could not start, or failed while running
+inline constexpr int kRunExitBadInput = 2;         // bad arguments or config, missing secrets
+inline constexpr int kRunExitInstanceLocked = 3;   // another instance holds the data directory
+inline constexpr int kRunExitReconcileFailed = 4;  // live: reconciliation refused trading
 
 struct RunOptions {
   RunMode mode = RunMode::kPaper;
   std::filesystem::path config_path;
-  // Live mode: leave open entry orders on Kraken at shutdown instead of cancelling them.
-  bool keep_orders = false;
   // The interactive console runs when stdin is a terminal, unless this is set.
   bool no_console = false;
 };

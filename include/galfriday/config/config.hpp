@@ -137,6 +137,12 @@ struct RiskConfig {
 // percentage plus an impact that grows with the order's share of the bar's volume.
 enum class SlippageModel { kNone, kFixed, kVolumeImpact };
 
+// What `galfriday run` does at shutdown with the orders still open (docs/operations.md).
+// kCancel: live mode cancels the open entry orders on Kraken (stop-loss and take-profit orders
+// protecting positions stay); kKeep: they stay open on Kraken. Paper mode's simulated orders
+// exist only in the process, so they end with it either way (reported as cancelled).
+enum class ShutdownOrders { kCancel, kKeep };
+
 struct ExecutionConfig {
   double taker_fee_pct = 0.26;
   double maker_fee_pct = 0.16;
@@ -151,6 +157,7 @@ struct ExecutionConfig {
   double latency_ms = 0.0;
   double latency_jitter_ms = 0.0;
   int64_t latency_seed = 1;
+  ShutdownOrders shutdown_orders = ShutdownOrders::kCancel;
 
   bool operator==(const ExecutionConfig&) const = default;
 };
@@ -336,6 +343,11 @@ struct InfluxConfig {
   int batch_points = 5000;             // points per request
   int flush_interval_ms = 1000;        // a partial batch is sent after this long
   int max_buffered_points = 100000;    // beyond this, new points are dropped and counted
+  // `galfriday run`: portfolio, positions, queue depths and the writer's counters are sampled
+  // this often (market data, features and predictions are written as they happen).
+  int sample_interval_ms = 10000;
+  // At shutdown, how long buffered points may take to reach InfluxDB before they are dropped.
+  int stop_timeout_ms = 5000;
 
   bool operator==(const InfluxConfig&) const = default;
 };

@@ -33,6 +33,10 @@
 // it. Protective orders take effect when their entry fills (Kraken's conditional close). With
 // no latency configured, bar fills are exactly as described above.
 //
+// State: not RUNNING refuses new entries; HALTED cancels working entries (protective orders
+// stay); STOPPING (paper mode's shutdown) cancels every working order, since none can outlive
+// the process.
+//
 // It emits the same ExecutionReportEvents as the live handler. Engine thread only.
 
 #include <deque>
@@ -116,8 +120,7 @@ class SimulatedExchange {
   // (a resting order hit by a crossing book) instead of at each level's price as taker.
   void take_liquidity(Order& order, const std::vector<BookLevel>& levels,
                       std::vector<Quantity>& taken, const std::optional<Price>& bound,
-                      std::optional<Price> maker_price, const InstrumentSpec& spec,
-                      Timestamp when);
+                      std::optional<Price> maker_price, const InstrumentSpec& spec, Timestamp when);
   // True once the order has reached the exchange by `data_time` (latency).
   static bool arrived(const Order& order, Timestamp data_time) {
     return !order.arrives_at || *order.arrives_at <= data_time;

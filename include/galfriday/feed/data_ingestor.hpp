@@ -79,7 +79,7 @@ struct FeedCounters {
   uint64_t l2_events = 0;
   uint64_t trade_events = 0;
   uint64_t bar_events = 0;
-  uint64_t halt_triggers = 0;  // staleness and exchange status
+  uint64_t halt_triggers = 0;   // staleness and exchange status
   uint64_t health_signals = 0;  // HealthSignalEvents (checksum failures, connection losses)
 
   uint64_t checksum_mismatches = 0;

@@ -85,8 +85,8 @@ struct SimOrderView {
 };
 
 struct PrivateStats {
-  uint64_t requests = 0;           // private REST requests received
-  uint64_t rejected_auth = 0;      // refused by the key/signature/nonce check
+  uint64_t requests = 0;       // private REST requests received
+  uint64_t rejected_auth = 0;  // refused by the key/signature/nonce check
   uint64_t faults_injected = 0;
   uint64_t orders_placed = 0;
   uint64_t trades = 0;

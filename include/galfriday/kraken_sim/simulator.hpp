@@ -108,8 +108,8 @@ class KrakenSimulator {
   KrakenSimulator& operator=(const KrakenSimulator&) = delete;
 
   uint16_t port() const;
-  std::string ws_url() const;    // "ws://127.0.0.1:PORT/v2"
-  std::string rest_url() const;  // "http://127.0.0.1:PORT"
+  std::string ws_url() const;       // "ws://127.0.0.1:PORT/v2"
+  std::string rest_url() const;     // "http://127.0.0.1:PORT"
   std::string ws_auth_url() const;  // "ws://127.0.0.1:PORT/ws-auth/v2"
   // The private side; nullptr when SimulatorOptions::private_api was not set.
   PrivateExchange* private_exchange();

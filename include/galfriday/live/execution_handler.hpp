@@ -19,7 +19,8 @@
 //     a stop-loss and a take-profit for the filled quantity are placed as one-cancels-other:
 //     a fill of one cancels the other; a partial take-profit re-places the stop for what is left.
 // While halted, new entries are refused (reported rejected) and open entry orders are
-// cancelled; protective orders stay, exits and cancels are always allowed.
+// cancelled; protective orders stay, exits and cancels are always allowed. STOPPING (shutdown)
+// refuses new entries but leaves the open ones to LiveSession::stop().
 // A dead man's switch (CancelAllOrdersAfter) is refreshed every interval by the Scheduler, so
 // if this process dies Kraken cancels its orders.
 //

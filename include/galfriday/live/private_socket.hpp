@@ -42,12 +42,9 @@ struct PrivateSocketOptions {
 class PrivateSocket final : public feed::WsClientListener {
  public:
   // kInvalidArgument for a bad URL. Nothing connects before start().
-  static Result<std::unique_ptr<PrivateSocket>> create(PrivateSocketOptions options,
-                                                       const Clock& clock,
-                                                       KrakenPrivateClient& client,
-                                                       TaskExecutor& executor,
-                                                       KrakenExecutionHandler& handler,
-                                                       PubSubManager& bus);
+  static Result<std::unique_ptr<PrivateSocket>> create(
+      PrivateSocketOptions options, const Clock& clock, KrakenPrivateClient& client,
+      TaskExecutor& executor, KrakenExecutionHandler& handler, PubSubManager& bus);
   ~PrivateSocket() override;  // stop()
 
   void start();
@@ -66,8 +63,8 @@ class PrivateSocket final : public feed::WsClientListener {
   void on_disconnected(const Status& reason) override;
 
  private:
-  PrivateSocket(PrivateSocketOptions options, KrakenPrivateClient& client,
-                TaskExecutor& executor, KrakenExecutionHandler& handler, PubSubManager& bus);
+  PrivateSocket(PrivateSocketOptions options, KrakenPrivateClient& client, TaskExecutor& executor,
+                KrakenExecutionHandler& handler, PubSubManager& bus);
   void subscribe(uint64_t connection);
   void report(const std::string& detail);
 

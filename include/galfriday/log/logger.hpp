@@ -38,10 +38,6 @@ inline constexpr std::string_view kLogPattern = "%Y-%m-%dT%H:%M:%S.%fZ [%^%l%$] 
 // Name of the process-wide logger, shown for lines that do not come from an event source.
 inline constexpr std::string_view kDefaultLoggerName = "galfriday";
 
-// RFC 3986 percent-encoding: every byte except A-Z a-z 0-9 - . _ ~ becomes %XX (upper-case
-// hex). A base64 secret's '+', '/' and '=' become %2B, %2F and %3D.
-std::string percent_encode(std::string_view text);
-
 spdlog::level::level_enum to_spdlog_level(config::LogLevel level);
 spdlog::level::level_enum to_spdlog_level(LogSeverity severity);
 

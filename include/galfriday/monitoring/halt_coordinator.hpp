@@ -9,7 +9,9 @@
 // before the event is published, so a process that restarts comes back halted (restore()).
 //
 // Resuming needs the recovery checklist: every item completed by the operator, one by one,
-// after the halt. A halt while halted adds its reason to the current halt and resets nothing.
+// after the halt. Each completion is stored with the halt (HaltStateRepository), so a restart
+// while halted keeps what was done; a new halt starts a fresh checklist. A halt while halted adds
+// its reason to the current halt and resets nothing.
 //
 // Engine thread only.
 
@@ -85,15 +87,18 @@ class HaltCoordinator {
                   PortfolioProbe portfolio);
 
   // Reads the persisted state. When it is HALTED, the coordinator is halted again (reason
-  // "restored: <reason>") and publishes SystemStateEvent(HALTED) so that risk and execution
-  // block from the first event; positions are not closed again. Call once at start.
+  // "restored: <reason>") with the checklist items already completed for that halt, and
+  // publishes SystemStateEvent(HALTED) so that risk and execution block from the first event;
+  // positions are not closed again. Call once at start.
   Status restore();
 
   // Halts, or adds the reason to the current halt. Never fails: a repository error is logged
   // in status().persistence_error and reported as a SystemErrorEvent, and the halt holds.
   void halt(std::string condition, std::string detail, std::string source);
 
-  // kFailedPrecondition when not halted, or when the item is already done.
+  // kFailedPrecondition when not halted, or when the item is already done. The completion is
+  // stored before it counts: when the repository fails, the item stays open and its error is
+  // returned. A halt that could not be stored when it happened is stored first.
   Status complete_item(RecoveryItem item, std::string completed_by);
 
   // kFailedPrecondition when not halted or when checklist items are open (they are named).
@@ -105,7 +110,8 @@ class HaltCoordinator {
   std::vector<RecoveryItem> open_items() const;
 
  private:
-  Status persist(SystemState state, const std::string& reason, const std::string& source);
+  Status persist(SystemState state, const std::string& reason, const std::string& source,
+                 Timestamp at);
   void publish_state(const std::string& reason);
   void close_positions(const std::string& reason);
 
@@ -115,6 +121,8 @@ class HaltCoordinator {
   HaltAction action_;
   PortfolioProbe portfolio_;
   SystemState state_ = SystemState::kRunning;
+  // Whether the current halt reached the repository (the checklist is stored against it).
+  bool halt_stored_ = false;
   HaltStatus status_;
 };
 

@@ -76,10 +76,10 @@ namespace galfriday::persistence {
 // kDataLoss, a logged event is kAlreadyExists). A command whose apply does anything else runs
 // on its own, in order.
 struct BulkInsert {
-  Statement row;               // the one-row statement apply executes
-  std::string_view head;       // "INSERT INTO fills (trade_id, ...) VALUES"
-  size_t columns = 0;          // parameters per row
-  std::string_view tail;       // "ON CONFLICT (trade_id) DO NOTHING RETURNING trade_id"
+  Statement row;                       // the one-row statement apply executes
+  std::string_view head;               // "INSERT INTO fills (trade_id, ...) VALUES"
+  size_t columns = 0;                  // parameters per row
+  std::string_view tail;               // "ON CONFLICT (trade_id) DO NOTHING RETURNING trade_id"
   std::array<size_t, 2> key_params{};  // the parameters RETURNING gives back, in its order
   size_t key_count = 1;
 };

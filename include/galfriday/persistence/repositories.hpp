@@ -238,8 +238,8 @@ struct MarketTradeRecord {
   int64_t trade_id = 0;  // Kraken's id, increasing per pair; (instrument, trade_id) is the key
   Price price;
   Quantity qty;
-  Side side = Side::kBuy;                    // the aggressor's side
-  OrderType ord_type = OrderType::kMarket;   // the aggressor's order: kMarket or kLimit
+  Side side = Side::kBuy;                   // the aggressor's side
+  OrderType ord_type = OrderType::kMarket;  // the aggressor's order: kMarket or kLimit
   Timestamp ts{};
   friend bool operator==(const MarketTradeRecord&, const MarketTradeRecord&) = default;
 };
@@ -281,15 +281,30 @@ struct HaltRecord {
 
 HaltRecord halt_record_from(const SystemStateEvent& event, std::string source);
 
+// One completed item of the recovery checklist of the current halt.
+struct RecoveryItemRecord {
+  std::string item;          // the checklist's id: "review_halt_reason", ...
+  std::string completed_by;  // "operator:ctl", ...
+  Timestamp completed_at{};
+  friend bool operator==(const RecoveryItemRecord&, const RecoveryItemRecord&) = default;
+};
+
 class HaltStateRepository {
  public:
   virtual ~HaltStateRepository() = default;
-  // Sets the current state and appends it to the history, in one transaction.
+  // Sets the current state and appends it to the history, in one transaction. Recording a
+  // state ends the current halt's checklist: a new halt starts with no item completed.
   virtual Status record(const HaltRecord& record) = 0;
   // nullopt before the first record.
   virtual Result<std::optional<HaltRecord>> current() = 0;
   // Oldest first.
   virtual Result<std::vector<HaltRecord>> history() = 0;
+
+  // Stores a completed item of the current halt's recovery checklist. kFailedPrecondition when
+  // the stored state is not HALTED; kAlreadyExists when that item of this halt is stored.
+  virtual Status complete_recovery_item(const RecoveryItemRecord& item) = 0;
+  // The items completed for the current halt, in completion order; empty when not halted.
+  virtual Result<std::vector<RecoveryItemRecord>> completed_recovery_items() = 0;
 };
 
 }  // namespace galfriday::persistence

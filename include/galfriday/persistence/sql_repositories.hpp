@@ -113,6 +113,8 @@ class SqlHaltStateRepository final : public HaltStateRepository {
   Status record(const HaltRecord& record) override;
   Result<std::optional<HaltRecord>> current() override;
   Result<std::vector<HaltRecord>> history() override;
+  Status complete_recovery_item(const RecoveryItemRecord& item) override;
+  Result<std::vector<RecoveryItemRecord>> completed_recovery_items() override;
 
  private:
   Database& db_;
