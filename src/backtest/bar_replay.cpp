@@ -1,6 +1,17 @@
 #include "galfriday/backtest/bar_replay.hpp"
 
 namespace galfriday::backtest {
+namespace {
+
+// Close time first; bars closing together go in pair order, then interval order, so the result
+// never depends on the order the files were named on the command line.
+bool replays_before(const MarketDataOHLCVEvent& a, const MarketDataOHLCVEvent& b) {
+  if (a.meta.ts_event != b.meta.ts_event) return a.meta.ts_event < b.meta.ts_event;
+  if (a.instrument != b.instrument) return a.instrument < b.instrument;
+  return a.interval < b.interval;
+}
+
+}  // namespace
 
 Result<BarReplay> BarReplay::open(std::vector<OhlcvtCsvReader> readers) {
   BarReplay replay(std::move(readers));
@@ -16,7 +27,7 @@ Result<std::optional<MarketDataOHLCVEvent>> BarReplay::next() {
   size_t best = heads_.size();
   for (size_t i = 0; i < heads_.size(); ++i) {
     if (!heads_[i]) continue;
-    if (best == heads_.size() || heads_[i]->meta.ts_event < heads_[best]->meta.ts_event) best = i;
+    if (best == heads_.size() || replays_before(*heads_[i], *heads_[best])) best = i;
   }
   if (best == heads_.size()) return std::optional<MarketDataOHLCVEvent>{};
   std::optional<MarketDataOHLCVEvent> bar = std::move(heads_[best]);

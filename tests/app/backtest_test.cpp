@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -99,23 +100,18 @@ void expect_same_summary(const backtest::PerformanceSummary& a,
   EXPECT_EQ(a.rejections_by_reason, b.rejections_by_reason);
 }
 
-TEST_F(BacktestTest, SameDataGivesTheSameResult) {
-  const auto inputs = default_inputs();
-  auto first = app::run_backtest(config::default_config(), inputs);
-  auto second = app::run_backtest(config::default_config(), inputs);
-  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
-  ASSERT_TRUE(second.is_ok()) << second.status().to_string();
-
-  expect_same_summary(first->summary, second->summary);
-  ASSERT_EQ(first->equity_curve.size(), second->equity_curve.size());
-  for (size_t i = 0; i < first->equity_curve.size(); ++i) {
-    ASSERT_EQ(first->equity_curve[i].time, second->equity_curve[i].time) << "point " << i;
-    ASSERT_EQ(first->equity_curve[i].equity, second->equity_curve[i].equity) << "point " << i;
+// The same summary, equity curve, trades and final state.
+void expect_same_outcome(const app::BacktestOutcome& first, const app::BacktestOutcome& second) {
+  expect_same_summary(first.summary, second.summary);
+  ASSERT_EQ(first.equity_curve.size(), second.equity_curve.size());
+  for (size_t i = 0; i < first.equity_curve.size(); ++i) {
+    ASSERT_EQ(first.equity_curve[i].time, second.equity_curve[i].time) << "point " << i;
+    ASSERT_EQ(first.equity_curve[i].equity, second.equity_curve[i].equity) << "point " << i;
   }
-  ASSERT_EQ(first->trades.size(), second->trades.size());
-  for (size_t i = 0; i < first->trades.size(); ++i) {
-    const ClosedTrade& a = first->trades[i];
-    const ClosedTrade& b = second->trades[i];
+  ASSERT_EQ(first.trades.size(), second.trades.size());
+  for (size_t i = 0; i < first.trades.size(); ++i) {
+    const ClosedTrade& a = first.trades[i];
+    const ClosedTrade& b = second.trades[i];
     EXPECT_EQ(a.instrument, b.instrument) << "trade " << i;
     EXPECT_EQ(a.entry_time, b.entry_time) << "trade " << i;
     EXPECT_EQ(a.exit_time, b.exit_time) << "trade " << i;
@@ -125,9 +121,30 @@ TEST_F(BacktestTest, SameDataGivesTheSameResult) {
     EXPECT_EQ(a.pnl, b.pnl) << "trade " << i;
     EXPECT_EQ(a.fees, b.fees) << "trade " << i;
   }
-  EXPECT_EQ(first->final_state.cash, second->final_state.cash);
-  EXPECT_EQ(first->final_state.equity, second->final_state.equity);
-  EXPECT_EQ(first->events_dispatched, second->events_dispatched);
+  EXPECT_EQ(first.final_state.cash, second.final_state.cash);
+  EXPECT_EQ(first.final_state.equity, second.final_state.equity);
+  EXPECT_EQ(first.events_dispatched, second.events_dispatched);
+}
+
+TEST_F(BacktestTest, SameDataGivesTheSameResult) {
+  const auto inputs = default_inputs();
+  auto first = app::run_backtest(config::default_config(), inputs);
+  auto second = app::run_backtest(config::default_config(), inputs);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  ASSERT_TRUE(second.is_ok()) << second.status().to_string();
+  expect_same_outcome(*first, *second);
+}
+
+// Bars of both pairs close at the same minutes: the order the files are named in must not
+// decide which is processed first.
+TEST_F(BacktestTest, FileOrderDoesNotChangeTheResult) {
+  auto inputs = default_inputs();
+  auto first = app::run_backtest(config::default_config(), inputs);
+  std::reverse(inputs.begin(), inputs.end());
+  auto second = app::run_backtest(config::default_config(), inputs);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  ASSERT_TRUE(second.is_ok()) << second.status().to_string();
+  expect_same_outcome(*first, *second);
 }
 
 TEST_F(BacktestTest, ReportFilesAreByteIdenticalAcrossRuns) {

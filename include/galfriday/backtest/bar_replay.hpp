@@ -1,6 +1,7 @@
 #pragma once
-// Replays several pairs' bar files as one stream in time order (by close time, then by the
-// order the files were given), reading one row ahead per file so memory stays flat.
+// Replays several pairs' bar files as one stream in time order (by close time, then by pair
+// and interval, whatever order the files were given in), reading one row ahead per file so memory
+// stays flat.
 
 #include <vector>
 
