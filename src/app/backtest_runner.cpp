@@ -1,6 +1,7 @@
 #include "galfriday/app/backtest_runner.hpp"
 
 #include <fstream>
+#include <memory>
 
 #include "galfriday/app/pipeline.hpp"
 #include "galfriday/backtest/bar_replay.hpp"
@@ -103,75 +104,99 @@ void record_equity_point(const PortfolioManager& portfolio, Timestamp close_time
   }
 }
 
-// The replay loop shared by the streaming and the in-memory runs. `next` yields bars in replay
-// order, nullopt at the end.
+// One replay: a simulated clock, its scheduler, a bus and a fresh pipeline, and the equity
+// curve scored so far. Shared by bar replays and recording replays.
+class ReplayRun {
+ public:
+  static Result<std::unique_ptr<ReplayRun>> create(const config::Config& config,
+                                                   const InstrumentRegistry& instruments,
+                                                   const BusObserver& observe) {
+    auto run = std::unique_ptr<ReplayRun>(new ReplayRun());
+    if (observe) observe(run->bus_);
+    auto pipeline = Pipeline::create(config, instruments, run->clock_, run->bus_);
+    if (!pipeline) return pipeline.status();
+    run->pipeline_ = std::move(*pipeline);
+    return run;
+  }
+
+  // Time moves to `time`, firing any timers due, then the event and everything it causes is
+  // dispatched.
+  void publish_at(Timestamp time, Event event) {
+    scheduler_.advance_to(clock_, time);
+    bus_.publish(std::move(event));
+    bus_.run_until_idle();
+  }
+
+  // Scores one bar closed at `close_time`.
+  void score_bar(Timestamp close_time) {
+    ++bars_;
+    record_equity_point(pipeline_->portfolio(), close_time, outcome_);
+  }
+
+  int64_t bars() const { return bars_; }
+
+  BacktestOutcome finish() {
+    finish_outcome(*pipeline_, bus_, bars_, outcome_);
+    return std::move(outcome_);
+  }
+
+ private:
+  ReplayRun() : scheduler_(clock_), bus_(clock_) {}
+
+  SimulatedClock clock_;
+  Scheduler scheduler_;
+  PubSubManager bus_;
+  std::unique_ptr<Pipeline> pipeline_;
+  BacktestOutcome outcome_;
+  int64_t bars_ = 0;
+};
+
+// The bar replay shared by the streaming and the in-memory runs. `next` yields bars in replay
+// order, nullopt at the end. A bar is published at its close (its values are known then).
 template <typename NextBar>
 Result<BacktestOutcome> replay_through_pipeline(const config::Config& config,
                                                 const InstrumentRegistry& instruments,
                                                 NextBar&& next, const ScoreWindow& window,
                                                 const BusObserver& observe) {
-  SimulatedClock clock;
-  Scheduler scheduler(clock);
-  PubSubManager bus(clock);
-  if (observe) observe(bus);
-  auto pipeline = Pipeline::create(config, instruments, clock, bus);
-  if (!pipeline) return pipeline.status();
-
-  BacktestOutcome outcome;
-  int64_t bars = 0;
+  auto run = ReplayRun::create(config, instruments, observe);
+  if (!run) return run.status();
   while (true) {
     Result<std::optional<MarketDataOHLCVEvent>> bar = next();
     if (!bar) return bar.status();
     if (!*bar) break;
     const Timestamp close_time = (*bar)->meta.ts_event;
-    // Time moves to the bar's close (its values are known then), firing any timers due.
-    scheduler.advance_to(clock, close_time);
-    bus.publish(std::move(**bar));
-    bus.run_until_idle();
+    (*run)->publish_at(close_time, std::move(**bar));
     if (window.score_after && close_time <= *window.score_after) continue;
-    ++bars;
-    record_equity_point((*pipeline)->portfolio(), close_time, outcome);
+    (*run)->score_bar(close_time);
   }
-  if (bars == 0) {
+  if ((*run)->bars() == 0) {
     return invalid_argument(window.score_after ? "no bars close after the scoring start " +
                                                      format_iso8601(*window.score_after)
                                                : std::string("the data files hold no bars"));
   }
-
-  finish_outcome(**pipeline, bus, bars, outcome);
-  return outcome;
+  return (*run)->finish();
 }
 
-// Replays a recording's events through a fresh pipeline (run_replay_backtest).
+// Replays a recording's events through a fresh pipeline (run_replay_backtest), each at its
+// local receive time.
 Result<BacktestOutcome> replay_recording_through_pipeline(const config::Config& config,
                                                           const InstrumentRegistry& instruments,
                                                           backtest::RecordingReplay& replay,
                                                           const std::string& source,
                                                           const BusObserver& observe) {
-  SimulatedClock clock;
-  Scheduler scheduler(clock);
-  PubSubManager bus(clock);
-  if (observe) observe(bus);
-  auto pipeline = Pipeline::create(config, instruments, clock, bus);
-  if (!pipeline) return pipeline.status();
-
-  BacktestOutcome outcome;
-  int64_t bars = 0;
+  auto run = ReplayRun::create(config, instruments, observe);
+  if (!run) return run.status();
   while (true) {
     auto next = replay.next();
     if (!next) return next.status();
     if (!*next) break;
-    scheduler.advance_to(clock, (*next)->received);
     const auto* bar = std::get_if<MarketDataOHLCVEvent>(&(*next)->event);
     const std::optional<Timestamp> close_time =
         bar ? std::optional<Timestamp>(bar->meta.ts_event) : std::nullopt;
-    bus.publish(std::move((*next)->event));
-    bus.run_until_idle();
-    if (!close_time) continue;
-    ++bars;
-    record_equity_point((*pipeline)->portfolio(), *close_time, outcome);
+    (*run)->publish_at((*next)->received, std::move((*next)->event));
+    if (close_time) (*run)->score_bar(*close_time);
   }
-  if (bars == 0) {
+  if ((*run)->bars() == 0) {
     const feed::FeedCounters counters = replay.counters();
     return invalid_argument(
         "the recording " + source + " holds no closed bar of a configured pair (" +
@@ -179,8 +204,7 @@ Result<BacktestOutcome> replay_recording_through_pipeline(const config::Config& 
         " ohlc messages, market_data.ohlc_interval_minutes " +
         std::to_string(config.market_data.ohlc_interval_minutes) + "): nothing to score");
   }
-  finish_outcome(**pipeline, bus, bars, outcome);
-  return outcome;
+  return (*run)->finish();
 }
 
 }  // namespace

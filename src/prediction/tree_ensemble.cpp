@@ -223,7 +223,7 @@ Result<TreeEnsemble> TreeEnsemble::from_xgboost_json(std::string_view text,
     ensemble.feature_bits_ = static_cast<uint32_t>(std::bit_width(ensemble.feature_count_));
     ensemble.child_shift_ = ensemble.feature_bits_ + 1;
     const size_t max_nodes = size_t{1} << (32 - ensemble.child_shift_);
-    // Node 0 is a placeholder no walk reaches: every leaf's link names its own index - 1 (see
+    // Node 0 is an unused sentinel no walk reaches: every leaf's link names its own index - 1 (see
     // leaf()), so leaves must start at index 1.
     ensemble.nodes_.push_back(Node{0.0F, 0});
     auto classes = count_param(learner_param, "num_class", param_where);

@@ -33,6 +33,7 @@
 #include "galfriday/persistence/event_log.hpp"
 #include "galfriday/persistence/open_database.hpp"
 #include "galfriday/persistence/sql_repositories.hpp"
+#include "paper_simulator.hpp"
 
 namespace galfriday {
 namespace {
@@ -124,16 +125,10 @@ class PaperRunInfluxTest : public ::testing::Test {
     dir_ = pattern;
     data_dir_ = dir_ / "data";
 
-    auto instruments = app::build_instruments(config::default_config());
-    ASSERT_TRUE(instruments) << instruments.status().to_string();
-    kraken_sim::SimulatorOptions options;
-    for (const InstrumentSpec& spec : instruments->all()) {
-      pairs_.insert(spec.id.str());
-      options.pairs.push_back({spec, sample_start_price(spec), ""});
-    }
-    // One simulated second per 20 ms: a one-minute bar closes about every 1.2 s.
-    options.tick_interval = std::chrono::milliseconds(20);
-    auto sim = kraken_sim::KrakenSimulator::start(std::move(options));
+    auto options = test::paper_simulator_options();
+    ASSERT_TRUE(options) << options.status().to_string();
+    for (const auto& pair : options->pairs) pairs_.insert(pair.spec.id.str());
+    auto sim = kraken_sim::KrakenSimulator::start(std::move(*options));
     ASSERT_TRUE(sim) << sim.status().to_string();
     sim_ = std::move(*sim);
   }

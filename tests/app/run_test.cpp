@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/kraken_account.hpp"
 #include "../support/process.hpp"
 #include "galfriday/app/pipeline.hpp"
 #include "galfriday/core/scheduler.hpp"
@@ -42,6 +43,7 @@
 #include "galfriday/persistence/migrations.hpp"
 #include "galfriday/persistence/open_database.hpp"
 #include "galfriday/persistence/sql_repositories.hpp"
+#include "paper_simulator.hpp"
 
 namespace galfriday {
 namespace {
@@ -59,8 +61,7 @@ using test::SteadyClock;
 
 // The account the simulator's private API serves (LiveRunTest).
 constexpr std::string_view kApiKey = "run-test-key";
-constexpr std::string_view kApiSecret =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+constexpr std::string_view kApiSecret = test::kKrakenExampleSecret;
 
 class PaperRunTest : public ::testing::Test {
  protected:
@@ -70,14 +71,9 @@ class PaperRunTest : public ::testing::Test {
     dir_ = pattern;
     data_dir_ = dir_ / "data";
 
-    auto instruments = app::build_instruments(config::default_config());
-    ASSERT_TRUE(instruments) << instruments.status().to_string();
-    kraken_sim::SimulatorOptions options;
-    for (const InstrumentSpec& spec : instruments->all()) {
-      options.pairs.push_back({spec, sample_start_price(spec), ""});
-    }
-    // One simulated second per 20 ms: a one-minute bar closes about every 1.2 s.
-    options.tick_interval = std::chrono::milliseconds(20);
+    auto created_options = test::paper_simulator_options();
+    ASSERT_TRUE(created_options) << created_options.status().to_string();
+    kraken_sim::SimulatorOptions options = std::move(*created_options);
     if (private_api_) {
       kraken_sim::PrivateApiOptions api;
       api.api_key = std::string(kApiKey);

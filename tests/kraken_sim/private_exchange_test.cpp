@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "../live/live_test_support.hpp"
+#include "../support/kraken_account.hpp"
 #include "galfriday/kraken_sim/simulator.hpp"
 #include "galfriday/live/client_order_id.hpp"
 #include "galfriday/live/private_client.hpp"
@@ -16,33 +17,19 @@ namespace {
 
 using live::test_support::TempDir;
 
-constexpr std::string_view kSecret =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+constexpr std::string_view kSecret = test::kKrakenExampleSecret;
 // Another valid base64 secret: signatures made with it are wrong for the simulator's key.
 constexpr std::string_view kOtherSecret =
     "c2VjcmV0LXRoYXQtaXMtbm90LXRoZS1rZXlzLXNlY3JldC1idXQtaXMtdmFsaWQtYmFzZTY0IQ==";
 constexpr std::string_view kApiKey = "sim-test-key";
 
-InstrumentSpec btc_spec() {
-  InstrumentSpec spec;
-  spec.id = InstrumentId("BTC/USD");
-  spec.altname = "XBTUSD";
-  spec.base = "BTC";
-  spec.quote = "USD";
-  spec.price_precision = 1;
-  spec.qty_precision = 8;
-  spec.cost_precision = 5;
-  spec.ordermin = *Quantity::parse("0.0001", 8);
-  spec.costmin = *Money::parse("0.5", 5);
-  spec.tick_size = *Price::parse("0.1", 1);
-  return spec;
-}
+using test::btc_usd_spec;
 
 class PrivateExchangeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     SimulatorOptions options;
-    options.pairs.push_back({btc_spec(), *Price::parse("50000.0", 1), "XXBTZUSD"});
+    options.pairs.push_back({btc_usd_spec(), *Price::parse("50000.0", 1), "XXBTZUSD"});
     options.tick_interval = Duration::zero();
     PrivateApiOptions api;
     api.api_key = std::string(kApiKey);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/kraken_account.hpp"
 #include "fake_kraken.hpp"
 #include "galfriday/live/client_order_id.hpp"
 #include "galfriday/persistence/migrations.hpp"
@@ -19,8 +20,7 @@ namespace {
 using test_support::FakeKrakenTransport;
 using test_support::TempDir;
 
-constexpr std::string_view kSecret =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+constexpr std::string_view kSecret = test::kKrakenExampleSecret;
 constexpr std::string_view kApiKey = "handler-test-key";
 const InstrumentId kBtc("BTC/USD");
 const Timestamp kStart = timestamp_from_seconds(1'700'000'000);
@@ -34,20 +34,7 @@ class ClockSleeper final : public Sleeper {
   SimulatedClock& clock_;
 };
 
-InstrumentSpec btc_spec() {
-  InstrumentSpec spec;
-  spec.id = kBtc;
-  spec.altname = "XBTUSD";
-  spec.base = "BTC";
-  spec.quote = "USD";
-  spec.price_precision = 1;
-  spec.qty_precision = 8;
-  spec.cost_precision = 5;
-  spec.ordermin = *Quantity::parse("0.0001", 8);
-  spec.costmin = *Money::parse("0.5", 5);
-  spec.tick_size = *Price::parse("0.1", 1);
-  return spec;
-}
+using test::btc_usd_spec;
 
 std::string add_order_answer(const std::string& txid) {
   return R"({"error":[],"result":{"descr":{"order":"x"},"txid":[")" + txid + R"("]}})";
@@ -94,7 +81,7 @@ struct Harness {
     client = KrakenPrivateClient::create(transport, *nonces, clock, sleeper, std::string(kApiKey),
                                          kSecret)
                  .value();
-    EXPECT_TRUE(instruments.add(btc_spec()).is_ok());
+    EXPECT_TRUE(instruments.add(btc_usd_spec()).is_ok());
     LiveExecutionOptions options;
     options.limit_order_timeout = std::chrono::seconds(30);
     handler = std::make_unique<KrakenExecutionHandler>(

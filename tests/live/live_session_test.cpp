@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 
+#include "../support/kraken_account.hpp"
 #include "galfriday/kraken_sim/simulator.hpp"
 #include "galfriday/live/client_order_id.hpp"
 #include "galfriday/persistence/migrations.hpp"
@@ -22,25 +23,11 @@ namespace {
 
 using test_support::TempDir;
 
-constexpr std::string_view kSecret =
-    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
+constexpr std::string_view kSecret = test::kKrakenExampleSecret;
 constexpr std::string_view kApiKey = "e2e-test-key";
 const InstrumentId kBtc("BTC/USD");
 
-InstrumentSpec btc_spec() {
-  InstrumentSpec spec;
-  spec.id = kBtc;
-  spec.altname = "XBTUSD";
-  spec.base = "BTC";
-  spec.quote = "USD";
-  spec.price_precision = 1;
-  spec.qty_precision = 8;
-  spec.cost_precision = 5;
-  spec.ordermin = *Quantity::parse("0.0001", 8);
-  spec.costmin = *Money::parse("0.5", 5);
-  spec.tick_size = *Price::parse("0.1", 1);
-  return spec;
-}
+using test::btc_usd_spec;
 
 Price price(std::string_view text) { return *Price::parse(text, 1); }
 Quantity qty(std::string_view text) { return *Quantity::parse(text, 8); }
@@ -51,7 +38,7 @@ class LiveSessionE2E : public ::testing::Test {
 
   void SetUp() override {
     kraken_sim::SimulatorOptions options;
-    options.pairs.push_back({btc_spec(), price("50000.0"), "XXBTZUSD"});
+    options.pairs.push_back({btc_usd_spec(), price("50000.0"), "XXBTZUSD"});
     options.tick_interval = Duration::zero();  // the market moves only when a test says so
     kraken_sim::PrivateApiOptions api;
     api.api_key = std::string(kApiKey);
@@ -66,7 +53,7 @@ class LiveSessionE2E : public ::testing::Test {
     db = persistence::open_sqlite(dir.file("galfriday.db")).value();
     ASSERT_TRUE(persistence::migrate(*db, clock).is_ok());
     repositories = persistence::make_sql_repositories(*db);
-    ASSERT_TRUE(instruments.add(btc_spec()).is_ok());
+    ASSERT_TRUE(instruments.add(btc_usd_spec()).is_ok());
 
     config.data_dir = dir.path();
     config.kraken.rest_url = sim->rest_url();
