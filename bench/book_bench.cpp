@@ -1,5 +1,6 @@
 // Kraken book path: WS v2 frame bytes -> decoded BookMessage -> OrderBook apply -> checksum
-// verified, against bare simdjson On Demand parsing of the same bytes.
+// verified, against bare simdjson parsing of the same bytes (DOM parse, On Demand with numbers
+// converted, On Demand with numbers left as raw tokens).
 // Target (DESIGN.md): >= 1 M msgs/s and within 2x of bare parsing.
 //
 // The frames are the real recording in kraken/samples/ws_v2_book_snapshot_and_updates.jsonl
@@ -82,6 +83,28 @@ void BM_BookDecodeApplyChecksum(benchmark::State& state) {
   set_counters(state, frames);
 }
 BENCHMARK(BM_BookDecodeApplyChecksum);
+
+// The snapshot frame alone (decode, apply, checksum): the rest of BM_BookDecodeApplyChecksum's
+// time is the six updates, the common case of a live feed.
+void BM_BookSnapshotDecodeApplyChecksum(benchmark::State& state) {
+  const auto frames = book_frames();
+  kraken::WsDecoder decoder;
+  kraken::WsMessage message;
+  OrderBook book = btc_usd_book();
+  for (auto _ : state) {
+    Status status = decoder.decode_into(frames.front(), message);
+    const auto& book_message = std::get<kraken::BookMessage>(message);
+    if (status.is_ok()) status = apply(book, book_message);
+    if (status.is_ok()) status = book.verify(book_message.checksum);
+    if (!status.is_ok()) {
+      state.SkipWithError(status.to_string().c_str());
+      return;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(frames.front().size()));
+}
+BENCHMARK(BM_BookSnapshotDecodeApplyChecksum);
 
 // The decoder alone: frame bytes to BookMessage, into a reused message.
 void BM_BookDecodeOnly(benchmark::State& state) {
@@ -256,6 +279,26 @@ BENCHMARK(BM_BareSimdjsonWalkRawNumbersFromFrames);
 // Bare parsing, every value visited and converted (numbers to double).
 void BM_BareSimdjsonParseToDoubles(benchmark::State& state) { bare_simdjson<true>(state); }
 BENCHMARK(BM_BareSimdjsonParseToDoubles);
+
+// simdjson's own parse of the same frames: the DOM parser builds its tape of every value
+// (numbers converted), what simdjson's benchmarks call parsing. Each frame is copied into the
+// parser from the unpadded frame, as WsDecoder must.
+void BM_BareSimdjsonDomParse(benchmark::State& state) {
+  const auto frames = book_frames();
+  simdjson::dom::parser parser;
+  for (auto _ : state) {
+    for (const auto& frame : frames) {
+      simdjson::dom::element root;
+      if (parser.parse(frame).get(root) != simdjson::SUCCESS) {
+        state.SkipWithError("simdjson could not parse a sample frame");
+        return;
+      }
+      benchmark::DoNotOptimize(root);
+    }
+  }
+  set_counters(state, frames);
+}
+BENCHMARK(BM_BareSimdjsonDomParse);
 
 }  // namespace
 }  // namespace galfriday

@@ -46,7 +46,24 @@ void check_invariants(const OrderBook& book) {
   require(event.bids.size() == std::min(bids.size(), kFuzzBookDepth), "event bid count");
 }
 
+// A value the decoder recorded with a number's text (DecimalText::plain_value) is the text's
+// value, as the general parser reads it.
+void check_recorded_values(const kraken::BookMessage& message) {
+  for (const auto* side : {&message.bids, &message.asks}) {
+    for (const BookLevelText& level : *side) {
+      for (const DecimalText* text : {&level.price, &level.qty}) {
+        const auto plain = text->plain_value();
+        if (!plain) continue;
+        const auto parsed = Price::parse(text->view(), static_cast<int>(plain->fraction_digits));
+        require(parsed.is_ok() && parsed->raw() == static_cast<int64_t>(plain->digits),
+                "recorded value differs from the text");
+      }
+    }
+  }
+}
+
 void apply_book(OrderBook& book, const kraken::BookMessage& message) {
+  check_recorded_values(message);
   const Status applied = message.is_snapshot ? book.apply_snapshot(message.bids, message.asks)
                                              : book.apply_update(message.bids, message.asks);
   if (!applied.is_ok()) return;

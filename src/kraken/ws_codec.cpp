@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "galfriday/core/plain_decimal.hpp"
+
 namespace galfriday::kraken {
 namespace {
 
@@ -18,6 +20,8 @@ constexpr size_t kNoIndex = std::numeric_limits<size_t>::max();
 // Number tokens are copied into DecimalText with assign_from_padded, which reads kCapacity bytes
 // from the token's start: the padding after the frame in the input buffer covers that.
 static_assert(simdjson::SIMDJSON_PADDING >= DecimalText::kCapacity);
+// read_number_text reads ahead of a token with scan_plain_decimal, as far as this.
+static_assert(simdjson::SIMDJSON_PADDING >= kPlainDecimalReadBytes);
 // Room for the levels of a typical book message (updates carry a few, depth-10 snapshots ten),
 // so decoding one does not grow the vector level by level.
 constexpr size_t kInitialLevelCapacity = 16;
@@ -96,7 +100,7 @@ WsDecodeErrorKind kind_of(error_code error) {
 // The JSON number a raw token starts with (On Demand's raw token is the number plus the
 // whitespace after it), or an empty view when the token is not a number of JSON's grammar
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? followed only by whitespace.
-// (Every book price and quantity goes through here: pointer loops, one pass.)
+// (read_number_text takes Kraken's usual plain decimals without coming here.)
 std::string_view json_number(std::string_view token) {
   const char* const begin = token.data();
   const char* const end = begin + token.size();
@@ -222,8 +226,15 @@ class FrameDecoder {
 
   bool read_string_view(od::value& value, const Where& where, std::string_view& out);
   bool read_string(od::value& value, const Where& where, std::string& out);
-  bool read_number_token(od::value& value, const Where& where, std::string_view& out);
-  bool read_number_text(od::value& value, const Where& where, DecimalText& out);
+  // `field` of `where`: where.dot(field), built only for an error message.
+  // Inlined: it runs for every price and quantity of every book level.
+  [[gnu::always_inline]] bool read_number_text(od::value& value, const Where& where,
+                                               std::string_view field, DecimalText& out);
+  // read_number_text for a token that is not a plain decimal: the rest of JSON's numbers, or
+  // the error. Kept out of line so that the common case inlines.
+  [[gnu::noinline]] bool read_other_number_text(od::value& value, std::string_view token,
+                                                const Where& where, std::string_view field,
+                                                DecimalText& out);
   bool read_uint64(od::value& value, const Where& where, uint64_t& out);
   bool read_int64(od::value& value, const Where& where, int64_t& out);
   bool read_int(od::value& value, const Where& where, int64_t min, int64_t max, int& out);
@@ -304,31 +315,46 @@ bool FrameDecoder::read_string(od::value& value, const Where& where, std::string
   return true;
 }
 
-bool FrameDecoder::read_number_token(od::value& value, const Where& where, std::string_view& out) {
+inline bool FrameDecoder::read_number_text(od::value& value, const Where& where,
+                                           std::string_view field, DecimalText& out) {
   // The token exactly as Kraken wrote it, a view into the frame; never through a double.
   const std::string_view token = value.raw_json_token();
-  if (!starts_like_number(token)) {
-    od::json_type type;
-    if (const auto error = value.type().get(type)) return fail_json(error, where);
-    return fail(WsDecodeErrorKind::kWrongType,
-                where.str() + ": expected a number, got " + std::string(type_name(type)));
+  // Kraken's numbers are plain decimals ("29430.2", "0.00011621"): read a word at a time, their
+  // value kept with the text so that the book does not read the digits again. The token is a
+  // view into the decoder's input buffer, padded by SIMDJSON_PADDING bytes, so reading ahead
+  // (scan_plain_decimal, assign_from_padded) stays inside it.
+  PlainDecimal plain;
+  const size_t plain_size = scan_plain_decimal(token.data(), plain);
+  const bool leading_zero = plain_size > 1 && token[0] == '0' && token[1] != '.';
+  if (plain_size == token.size() && plain_size != 0 && !leading_zero) [[likely]] {
+    out.assign_from_padded(token);
+    out.set_plain_value(plain);
+    return true;
   }
-  out = json_number(token);
-  if (out.empty()) {
-    return fail(WsDecodeErrorKind::kMalformedJson,
-                where.str() + ": " + quoted(token) + " is not a JSON number");
-  }
-  if (out.size() > DecimalText::kCapacity) {
-    return invalid(where, quoted(out) + " is longer than " +
-                              std::to_string(DecimalText::kCapacity) + " characters");
-  }
-  return true;
+  return read_other_number_text(value, token, where, field, out);
 }
 
-bool FrameDecoder::read_number_text(od::value& value, const Where& where, DecimalText& out) {
-  std::string_view token;
-  if (!read_number_token(value, where, token)) return false;
-  out.assign_from_padded(token);  // a view into the padded input buffer, as above
+bool FrameDecoder::read_other_number_text(od::value& value, std::string_view token,
+                                          const Where& where, std::string_view field,
+                                          DecimalText& out) {
+  // The place (`where` and `field`) is only put together when something is wrong.
+  if (!starts_like_number(token)) {
+    od::json_type type;
+    if (const auto error = value.type().get(type)) return fail_json(error, where.dot(field));
+    return fail(
+        WsDecodeErrorKind::kWrongType,
+        where.dot(field).str() + ": expected a number, got " + std::string(type_name(type)));
+  }
+  const std::string_view number = json_number(token);
+  if (number.empty()) {
+    return fail(WsDecodeErrorKind::kMalformedJson,
+                where.dot(field).str() + ": " + quoted(token) + " is not a JSON number");
+  }
+  if (number.size() > DecimalText::kCapacity) {
+    return invalid(where.dot(field), quoted(number) + " is longer than " +
+                                         std::to_string(DecimalText::kCapacity) + " characters");
+  }
+  out.assign_from_padded(number);
   return true;
 }
 
@@ -380,9 +406,8 @@ bool FrameDecoder::read_bool(od::value& value, const Where& where, bool& out) {
 bool FrameDecoder::read_timestamp(od::value& value, const Where& where, Timestamp& out) {
   std::string_view text;
   if (!read_string_view(value, where, text)) return false;
-  // Timestamp holds int64 nanoseconds since 1970: 1677-09-21 to 2262-04-11. parse_iso8601 does
-  // not check that range yet (it overflows, found by fuzzing), so years outside what Kraken can
-  // send are refused here first.
+  // Years outside what Kraken can send are refused here, naming the field (parse_iso8601 itself
+  // takes 1678..2261, the range of int64 nanoseconds since 1970).
   const std::string_view year = text.substr(0, kYearDigits);
   if (year.size() < kYearDigits || year < kFirstYear || year > kLastYear) {
     return invalid(where, quoted(text) + " is not a timestamp from " + std::string(kFirstYear) +
@@ -563,21 +588,24 @@ bool FrameDecoder::decode_levels(od::value& value, const Where& where,
   out.reserve(kInitialLevelCapacity);
   return for_each_element(value, where, [&](od::value& element, size_t index) {
     const Where at = where.at(index);
-    std::string_view price;  // empty until read: a read token is never empty
-    std::string_view qty;
+    // Read in place into the new level (on an error the message is dropped anyway).
+    BookLevelText& level = out.emplace_back();
+    bool has_price = false;
+    bool has_qty = false;
     const bool ok = for_each_field(element, at, [&](od::raw_json_string key, od::value& field) {
-      if (key == "price") return read_number_token(field, at.dot("price"), price);
-      if (key == "qty") return read_number_token(field, at.dot("qty"), qty);
+      if (key == "price") {
+        has_price = true;
+        return read_number_text(field, at, "price", level.price);
+      }
+      if (key == "qty") {
+        has_qty = true;
+        return read_number_text(field, at, "qty", level.qty);
+      }
       return true;
     });
     if (!ok) return false;
-    if (price.empty()) return missing(at.dot("price"));
-    if (qty.empty()) return missing(at.dot("qty"));
-    // Written in place (see DecimalText::assign). The tokens are views into the decoder's input
-    // buffer, which is padded by SIMDJSON_PADDING (> DecimalText::kCapacity) zero bytes.
-    BookLevelText& level = out.emplace_back();
-    level.price.assign_from_padded(price);
-    level.qty.assign_from_padded(qty);
+    if (!has_price) return missing(at.dot("price"));
+    if (!has_qty) return missing(at.dot("qty"));
     return true;
   });
 }
@@ -628,11 +656,11 @@ bool FrameDecoder::decode_trade(od::object& root, TradeMessage& out) {
         }
         if (k == "price") {
           seen |= kPrice;
-          return read_number_text(f, at.dot("price"), trade.price);
+          return read_number_text(f, at, "price", trade.price);
         }
         if (k == "qty") {
           seen |= kQty;
-          return read_number_text(f, at.dot("qty"), trade.qty);
+          return read_number_text(f, at, "qty", trade.qty);
         }
         if (k == "ord_type") {
           seen |= kOrdType;
@@ -709,7 +737,7 @@ bool FrameDecoder::decode_ohlc(od::object& root, OhlcMessage& out) {
         for (auto& number : numbers) {
           if (k == number.name) {
             number.seen = true;
-            return read_number_text(f, at.dot(number.name), *number.out);
+            return read_number_text(f, at, number.name, *number.out);
           }
         }
         if (k == "symbol") {
@@ -802,7 +830,7 @@ bool FrameDecoder::decode_pair(od::value& value, const Where& where, InstrumentP
     for (auto& number : numbers) {
       if (key == number.name) {
         number.seen = true;
-        return read_number_text(field, where.dot(number.name), *number.out);
+        return read_number_text(field, where, number.name, *number.out);
       }
     }
     if (key == "price_precision") {
@@ -820,7 +848,7 @@ bool FrameDecoder::decode_pair(od::value& value, const Where& where, InstrumentP
       return true;
     }
     if (key == "cost_min") {
-      return read_number_text(field, where.dot("cost_min"), out.cost_min.emplace());
+      return read_number_text(field, where, "cost_min", out.cost_min.emplace());
     }
     return true;
   });

@@ -146,83 +146,41 @@ size_t format_decimal(uint64_t value, char* out) {
 
 namespace {
 
-// Word-at-a-time parsing of the usual book numbers ("29430.2", "0.18967538"): up to this many
-// characters, with at most 7 integer digits before a fraction, the integer part is one 8-byte
-// word and the fraction at most two, all inside DecimalText's storage (a fraction starts at
-// index 8 at the latest, and 8 + 16 <= kCapacity).
-constexpr size_t kMaxWordwiseText = 17;
-
-uint64_t load_word(const char* at) {
-  uint64_t word = 0;
-  std::memcpy(&word, at, sizeof(word));
-  return word;
-}
-
-// 0x80 in each byte of `word` that is not an ASCII digit, 0 in the others.
-uint64_t non_digit_bytes(uint64_t word) {
-  const uint64_t values = word ^ kEightAsciiZeros;  // digits become 0..9, others above 9
-  return (values | ((values & 0x7F7F7F7F7F7F7F7FULL) + 0x7676767676767676ULL)) &
-         0x8080808080808080ULL;
-}
-
-// The lowest `count` bytes (1..8) set.
-uint64_t low_bytes(size_t count) { return count >= 8 ? ~0ULL : (1ULL << (8 * count)) - 1; }
-
-// The value of the first `count` (0..8) bytes of `word`, which are ASCII digits, the first in
-// the lowest byte: shifted to the top so the bytes below are leading zeros, then combined in
-// pairs, quadruples and the whole (the eight-digit conversion simdjson uses).
-uint64_t digits_value(uint64_t word, size_t count) {
-  if (count == 0) return 0;
-  uint64_t value = (word << (8 * (8 - count))) & 0x0F0F0F0F0F0F0F0FULL;
-  value = (value * 2561) >> 8;
-  value = ((value & 0x00FF00FF00FF00FFULL) * 6553601) >> 16;
-  return ((value & 0x0000FFFF0000FFFFULL) * 42949672960001ULL) >> 32;
-}
-
-// parse_plain_decimal_bytewise's result for the same text, reading words where it can.
-bool parse_plain_decimal(const DecimalText& text, int precision, int64_t& raw) {
-  const std::string_view view = text.view();
-  const size_t size = view.size();
-  if constexpr (std::endian::native != std::endian::little) {
-    return parse_plain_decimal_bytewise(view, precision, raw);
+// `plain` at `precision` (fraction_digits <= precision), when it stays within 18 digits there
+// like the byte-wise reader (so no overflow); beyond that false: the general parser decides.
+bool scale_plain_decimal(PlainDecimal plain, int precision, int64_t& raw) {
+  const auto scale = static_cast<size_t>(precision) - plain.fraction_digits;
+  if (plain.digits >= static_cast<uint64_t>(kPowersOfTen[kMaxFastPathDigits - scale])) {
+    return false;
   }
-  if (size == 0 || size > kMaxWordwiseText) {
-    return parse_plain_decimal_bytewise(view, precision, raw);
-  }
-  const char* const chars = text.storage().data();
-  const uint64_t integer_word = load_word(chars);
-  const size_t integer_size =
-      std::min(static_cast<size_t>(std::countr_zero(non_digit_bytes(integer_word)) / 8), size);
-  if (integer_size == 0) return false;
-  if (integer_size == 8 && size > 8) return parse_plain_decimal_bytewise(view, precision, raw);
-  // Every digit is below 10^(integer_size + precision), so this bound rules out overflow.
-  if (integer_size + static_cast<size_t>(precision) > kMaxFastPathDigits) return false;
-  uint64_t value = digits_value(integer_word, integer_size);
-  size_t decimals = 0;
-  if (integer_size < size) {
-    if (chars[integer_size] != '.' || integer_size + 1 == size) return false;
-    const char* const fraction = chars + integer_size + 1;
-    const size_t fraction_size = size - integer_size - 1;  // 1..15
-    // The second word only when the fraction needs it: the text was usually just copied in by
-    // the decoder, and a load straddling two of its stores would wait for both to retire.
-    const uint64_t first = load_word(fraction);
-    const uint64_t second = fraction_size > 8 ? load_word(fraction + 8) : 0;
-    uint64_t not_digits = non_digit_bytes(first) & low_bytes(fraction_size);
-    if (fraction_size > 8) not_digits |= non_digit_bytes(second) & low_bytes(fraction_size - 8);
-    if (not_digits != 0) return false;
-    decimals = std::min(fraction_size, static_cast<size_t>(precision));
-    for (size_t i = decimals; i < fraction_size; ++i) {
-      if (fraction[i] != '0') return false;  // digits beyond the precision
-    }
-    const size_t from_first = std::min(decimals, size_t{8});
-    const size_t from_second = decimals - from_first;
-    value =
-        value * static_cast<uint64_t>(kPowersOfTen[from_first]) + digits_value(first, from_first);
-    value = value * static_cast<uint64_t>(kPowersOfTen[from_second]) +
-            digits_value(second, from_second);
-  }
-  raw = static_cast<int64_t>(value) * kPowersOfTen[static_cast<size_t>(precision) - decimals];
+  raw = static_cast<int64_t>(plain.digits) * kPowersOfTen[scale];
   return true;
+}
+
+// parse_plain_decimal for a text without a recorded value: read a word at a time
+// (core/plain_decimal.hpp) when it is a plain decimal that reader takes, else byte-wise, which
+// also decides on digits beyond the precision (accepted only when they are zeros).
+[[gnu::noinline]] bool parse_plain_decimal_text(const DecimalText& text, int precision,
+                                                int64_t& raw) {
+  PlainDecimal plain;
+  const size_t size = text.view().size();  // 0 for too_long() text
+  if (size == 0 || scan_plain_decimal(text.storage().data(), plain) != size ||
+      plain.fraction_digits > static_cast<unsigned>(precision)) {
+    return parse_plain_decimal_bytewise(text.view(), precision, raw);
+  }
+  return scale_plain_decimal(plain, precision, raw);
+}
+
+// parse_plain_decimal_bytewise's result for the same text, from the value the decoder recorded
+// (DecimalText::plain_value) when there is one: inlined, as it runs for every number of every
+// book message.
+[[gnu::always_inline]] inline bool parse_plain_decimal(const DecimalText& text, int precision,
+                                                       int64_t& raw) {
+  if (const auto recorded = text.plain_value();
+      recorded && recorded->fraction_digits <= static_cast<unsigned>(precision)) {
+    return scale_plain_decimal(*recorded, precision, raw);
+  }
+  return parse_plain_decimal_text(text, precision, raw);
 }
 
 // Whether a price ranks ahead of another on a side: higher bids, lower asks.

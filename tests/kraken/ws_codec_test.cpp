@@ -7,9 +7,12 @@
 #include <cstdint>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "galfriday/market/order_book.hpp"
 
 // The fuzz target's entry (fuzz/ws_codec_fuzz.cpp, compiled into this test).
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
@@ -361,6 +364,87 @@ TEST(WsCodec, NonNumericPricesAreErrors) {
       "{ \"channel\" : \"book\" , \"type\" : \"update\" , \"data\" : [ { \"symbol\" : \"BTC/USD\" "
       ", \"bids\" : [ { \"price\" : 29431.1 \n, \"qty\" : 0.5\t} ] , \"checksum\" : 7 } ] }\n");
   EXPECT_EQ(spaced.bids[0], (BookLevelText{"29431.1", "0.5"}));
+}
+
+TEST(WsCodec, RecordsTheValueOfPlainDecimalsForTheBook) {
+  // Plain decimals (Kraken's book numbers) carry their value, read while validating the token,
+  // so that the book need not read the digits again; other numbers carry only their text.
+  auto book_with = [](const std::string& price, const std::string& qty) {
+    return R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":)" +
+           price + R"(,"qty":)" + qty + R"(}],"asks":[],"checksum":1}]})";
+  };
+  WsDecoder decoder;
+  auto level = decode_as<BookMessage>(decoder, book_with("29430.2", "0.00011621")).bids.at(0);
+  ASSERT_TRUE(level.price.plain_value().has_value());
+  EXPECT_EQ(level.price.plain_value()->digits, 294302u);
+  EXPECT_EQ(level.price.plain_value()->fraction_digits, 1u);
+  ASSERT_TRUE(level.qty.plain_value().has_value());
+  EXPECT_EQ(level.qty.plain_value()->digits, 11621u);
+  EXPECT_EQ(level.qty.plain_value()->fraction_digits, 8u);
+
+  for (const char* other : {"1e-05", "-2.5", "123456789.5", "0.12345678901234567"}) {
+    level = decode_as<BookMessage>(decoder, book_with(other, "0")).bids.at(0);
+    EXPECT_EQ(level.price, other);
+    EXPECT_FALSE(level.price.plain_value().has_value()) << other;
+  }
+  // Whitespace after the number: valid JSON, read by the byte-wise grammar.
+  level = decode_as<BookMessage>(decoder, book_with("7.5 ", "1")).bids.at(0);
+  EXPECT_EQ(level.price, "7.5");
+
+  // Random numbers, valid and not: the decoder accepts exactly JSON's number grammar, and the
+  // book reads a recorded value exactly as it reads the text.
+  std::mt19937_64 random(5);
+  auto digits = [&](size_t count) {
+    std::string out;
+    for (size_t i = 0; i < count; ++i) out += static_cast<char>('0' + random() % 10);
+    return out;
+  };
+  const std::regex json_number(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?)");
+  for (int i = 0; i < 20000; ++i) {
+    std::string text = digits(1 + random() % 9);
+    if (random() % 4 != 0) text += "." + digits(random() % 12);
+    if (random() % 30 == 0) text += "e" + digits(random() % 3);
+    const int precision = static_cast<int>(random() % 11);
+    auto decoded = decoder.decode(book_with(text, "1"));
+    ASSERT_EQ(decoded.is_ok(), std::regex_match(text, json_number)) << text;
+    if (!decoded.is_ok()) continue;
+    const BookLevelText& decoded_level = std::get<BookMessage>(*decoded).bids.at(0);
+    auto with_value = OrderBook::create(InstrumentId("X/Y"), precision, 8, 10).value();
+    auto text_only = with_value;
+    const BookLevelText copied{decoded_level.price.str(), "1"};  // no recorded value
+    ASSERT_FALSE(copied.price.plain_value().has_value());
+    const Status from_value = with_value.apply_snapshot({&decoded_level, 1}, {});
+    const Status from_text = text_only.apply_snapshot({&copied, 1}, {});
+    ASSERT_EQ(from_value.code(), from_text.code()) << text << " at " << precision;
+    if (from_value.is_ok()) {
+      ASSERT_EQ(with_value.bids()[0].price.raw(), text_only.bids()[0].price.raw()) << text;
+    }
+  }
+}
+
+TEST(WsCodec, StringsWithAndWithoutEscapesReadTheSame) {
+  // Strings without escapes are read in place, the others unescaped by simdjson; both give the
+  // string's value, and what JSON forbids in a string stays an error.
+  auto book_for = [](const std::string& symbol) {
+    return R"({"channel":"book","type":"snapshot","data":[{"symbol":)" + symbol +
+           R"(,"bids":[],"asks":[],"checksum":0,"timestamp":"2023-07-30T15:29:58.343415Z"}]})";
+  };
+  WsDecoder decoder;
+  EXPECT_EQ(decode_as<BookMessage>(decoder, book_for(R"("BTC/USD")")).symbol, "BTC/USD");
+  EXPECT_EQ(decode_as<BookMessage>(decoder, book_for(R"("BTC\/USD")")).symbol, "BTC/USD");
+  EXPECT_EQ(decode_as<BookMessage>(decoder, book_for(R"("BTC/USD")")).symbol, "BTC/USD");
+  EXPECT_EQ(decode_as<BookMessage>(decoder, book_for(R"("")")).symbol, "");
+  EXPECT_EQ(decode_as<BookMessage>(decoder, book_for(R"( "BTC/USD" )")).symbol, "BTC/USD");
+  const auto escaped_channel = decode_as<BookMessage>(
+      decoder, R"({"channel":"book","type":"update","data":[{"symbol":"X/Y","bids":[],)"
+               R"("asks":[],"checksum":0}]})");
+  EXPECT_EQ(escaped_channel.symbol, "X/Y");
+
+  EXPECT_EQ(error_kind(book_for("\"BTC\x01/USD\"")), WsDecodeErrorKind::kMalformedJson);
+  EXPECT_EQ(error_kind(book_for("\"BTC\n/USD\"")), WsDecodeErrorKind::kMalformedJson);
+  EXPECT_EQ(error_kind(book_for(R"("BTC\q/USD")")), WsDecodeErrorKind::kMalformedJson);
+  EXPECT_EQ(error_kind(book_for("\"BTC\xff/USD\"")), WsDecodeErrorKind::kMalformedJson);
+  EXPECT_EQ(error_kind(book_for("7")), WsDecodeErrorKind::kWrongType);
 }
 
 TEST(WsCodec, MissingFieldsAreErrors) {

@@ -24,6 +24,7 @@
 
 #include "galfriday/core/fixed_point.hpp"
 #include "galfriday/core/ids.hpp"
+#include "galfriday/core/plain_decimal.hpp"
 #include "galfriday/core/status.hpp"
 #include "galfriday/events/events.hpp"
 #include "galfriday/market/instrument.hpp"
@@ -50,6 +51,7 @@ class DecimalText {
   // temporary: decoders fill the levels of a reused message with this, and copying a freshly
   // written temporary costs a store-forwarding stall per level on x86.
   void assign(std::string_view text) {
+    plain_ = 0;
     if (text.size() > kCapacity) {
       size_ = kTooLong;
       return;
@@ -63,12 +65,29 @@ class DecimalText {
   // where a copy of the exact size is a call to memcpy. The bytes after the text are kept but
   // never read as part of it.
   void assign_from_padded(std::string_view text) {
+    plain_ = 0;
     if (text.size() > kCapacity) {
       size_ = kTooLong;
       return;
     }
     std::memcpy(chars_.data(), text.data(), kCapacity);
     size_ = static_cast<uint8_t>(text.size());
+  }
+
+  // Records the value of the text just assigned when it is a plain decimal (see
+  // core/plain_decimal.hpp), for a parser that has read every digit of it anyway (the WebSocket
+  // decoder validates each number token), so that readers like OrderBook need not read the
+  // digits again. The caller guarantees that `value` is the text's value; it is dropped by the
+  // next assign. Ignored for too_long() text and values of more than kMaxPlainDecimalDigits.
+  void set_plain_value(PlainDecimal value) {
+    if (too_long() || value.digits >= kPlainDigitsLimit || value.fraction_digits > size_) return;
+    plain_ = (static_cast<uint64_t>(value.fraction_digits + 1) << kPlainDigitsBits) | value.digits;
+  }
+  // The value given to set_plain_value since the last assign, if any.
+  std::optional<PlainDecimal> plain_value() const {
+    if (plain_ == 0) return std::nullopt;
+    return PlainDecimal{plain_ & (kPlainDigitsLimit - 1),
+                        static_cast<unsigned>(plain_ >> kPlainDigitsBits) - 1};
   }
 
   std::string_view view() const { return {chars_.data(), too_long() ? size_t{0} : size_t{size_}}; }
@@ -86,9 +105,18 @@ class DecimalText {
 
  private:
   static constexpr uint8_t kTooLong = 0xFF;
+  // plain_ packs a PlainDecimal into one word, so that it adds 8 bytes to the 32 of the text: the
+  // digits (below 10^16 < 2^56) in the low 56 bits, fraction_digits + 1 in the top 8; 0 is none.
+  static constexpr unsigned kPlainDigitsBits = 56;
+  static constexpr uint64_t kPlainDigitsLimit = uint64_t{1} << kPlainDigitsBits;
+  static_assert(kPlainDigitsLimit > 9'999'999'999'999'999ULL, "16 digits must fit");
+  static_assert(kMaxPlainDecimalDigits <= 16);
+  // scan_plain_decimal reads storage() directly.
+  static_assert(kCapacity >= kPlainDecimalReadBytes);
 
   std::array<char, kCapacity> chars_{};
   uint8_t size_ = 0;
+  uint64_t plain_ = 0;
 };
 
 // One price level as the exchange wrote it.
