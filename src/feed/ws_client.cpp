@@ -20,7 +20,9 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
@@ -103,6 +105,10 @@ struct WsClient::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_guard{
       asio::make_work_guard(ioc)};
   std::thread thread;
+  // Set when the I/O thread's run() has returned, for stop()'s bounded wait.
+  std::mutex run_mutex;
+  std::condition_variable run_returned_changed;
+  bool run_returned = false;
   std::mt19937_64 jitter_random;
 
   std::shared_ptr<ConnectionBase> connection;  // I/O thread
@@ -146,6 +152,8 @@ class Connection final : public ConnectionBase,
     resolver_.async_resolve(client_.url.host, std::to_string(client_.url.port),
                             [self = this->shared_from_this()](beast::error_code error,
                                                               tcp::resolver::results_type results) {
+                              // close() between a step's completion and its handler: stop.
+                              if (!error && self->closing_) error = asio::error::operation_aborted;
                               if (error)
                                 return self->fail("resolve " + self->client_.url.host, error);
                               self->on_resolved(results);
@@ -182,6 +190,7 @@ class Connection final : public ConnectionBase,
     lowest.expires_after(client_.options.handshake_timeout);
     lowest.async_connect(
         results, [self = this->shared_from_this()](beast::error_code error, const tcp::endpoint&) {
+          if (!error && self->closing_) error = asio::error::operation_aborted;
           if (error) return self->fail("connect to " + self->where(), error);
           // Subscriptions and pings are small: send them without waiting for Nagle's algorithm.
           beast::error_code ignored;
@@ -213,6 +222,7 @@ class Connection final : public ConnectionBase,
       });
       tls_stream.async_handshake(
           ssl::stream_base::client, [self = this->shared_from_this()](beast::error_code error) {
+            if (!error && self->closing_) error = asio::error::operation_aborted;
             if (error) {
               const std::string step = self->verify_failure_.empty()
                                            ? std::string("TLS handshake")
@@ -260,6 +270,10 @@ class Connection final : public ConnectionBase,
         default_port ? client_.url.host : client_.url.host + ":" + std::to_string(client_.url.port);
     ws_.async_handshake(host, client_.url.target,
                         [self = this->shared_from_this()](beast::error_code error) {
+                          // close() may have run after the handshake completed and before
+                          // this handler: the connection is over, not established. (Each
+                          // step of the set-up checks this the same way.)
+                          if (!error && self->closing_) error = asio::error::operation_aborted;
                           if (error) return self->fail("websocket handshake", error);
                           self->established_ = true;
                           self->client_.connected = true;
@@ -410,7 +424,12 @@ void WsClient::start() {
   if (impl_->started.exchange(true)) return;
   Impl* impl = impl_.get();
   asio::post(impl->ioc, [impl] { impl->connect(); });
-  impl->thread = std::thread([impl] { impl->ioc.run(); });
+  impl->thread = std::thread([impl] {
+    impl->ioc.run();
+    std::lock_guard lock(impl->run_mutex);
+    impl->run_returned = true;
+    impl->run_returned_changed.notify_all();
+  });
 }
 
 bool WsClient::send(std::string text) {
@@ -422,21 +441,41 @@ bool WsClient::send(std::string text) {
   return true;
 }
 
+namespace {
+// How long stop() lets the connection close gracefully: Kraken answers a close frame within
+// milliseconds, so this only bounds a peer that does not.
+constexpr auto kStopGrace = std::chrono::seconds(2);
+}  // namespace
+
 void WsClient::stop() {
   if (!impl_->started || impl_->stopped.exchange(true)) return;
   Impl* impl = impl_.get();
   // Ends every pending operation: the retry timer is cancelled and the connection closes
   // (its close handshake bounded by the stream's handshake timeout). run() returns once the
-  // last handler has run, because the work guard goes too.
+  // last handler has run, because the work guard goes too. The client lets go of the
+  // connection here, so that it is destroyed when its last operation ends: a WebSocket stream
+  // closed during its handshake keeps its own timeout timer waiting for as long as the stream
+  // lives, which kept run() (and so stop()) from ever returning.
   asio::post(impl->ioc, [impl] {
     impl->stopping = true;
     impl->connected = false;
     impl->retry_timer.cancel();
     if (impl->connection) impl->connection->close();
+    impl->connection.reset();
     impl->work_guard.reset();
   });
+  // A peer that never completes the close handshake (or an operation that never ends) must
+  // not hold the caller: after kStopGrace the I/O loop is stopped and what is left of the
+  // connection is abandoned (destroyed with the client).
+  {
+    std::unique_lock lock(impl->run_mutex);
+    if (!impl->run_returned_changed.wait_for(lock, kStopGrace,
+                                             [impl] { return impl->run_returned; })) {
+      impl->ioc.stop();
+    }
+  }
   if (impl->thread.joinable()) impl->thread.join();
-  impl->connection.reset();
+  impl->connected = false;
 }
 
 bool WsClient::is_connected() const { return impl_->connected; }

@@ -3,13 +3,18 @@
 
 #include "galfriday/feed/ws_client.hpp"
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <string>
+#include <thread>
 
 #include "../net/test_http_server.hpp"
 #include "galfriday/net/http_server.hpp"
@@ -122,6 +127,32 @@ struct EchoServer {
   }
 };
 
+// A TCP server that accepts connections and never sends a byte: a WebSocket handshake to it
+// stays pending until the client gives up or stops.
+class SilentServer {
+ public:
+  SilentServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    EXPECT_EQ(::listen(fd_, 128), 0);  // the kernel completes connections; nobody accepts them
+    socklen_t length = sizeof(address);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~SilentServer() { ::close(fd_); }
+  SilentServer(const SilentServer&) = delete;
+  SilentServer& operator=(const SilentServer&) = delete;
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/v2"; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
 WsClientOptions fast_options(std::string url) {
   WsClientOptions options;
   options.url = std::move(url);
@@ -190,6 +221,27 @@ TEST(WsClient, RetriesUntilTheServerIsThere) {
   EXPECT_GE((*client)->stats().connect_failures, 2u);
   EXPECT_FALSE((*client)->send("nobody"));
   (*client)->stop();
+}
+
+TEST(WsClient, StopsAtAnyPointOfTheConnectionSetUp) {
+  // stop() right after start(), and after growing delays, lands in every step of the set-up
+  // (resolve, TCP connect, WebSocket handshake, greeting) and must always return. Against a
+  // server that never answers the handshake too, where the connection stays half set up. A
+  // stop that hangs blocks this test until ctest's timeout.
+  EchoServer server;
+  SilentServer silent;
+  LiveClock clock;
+  for (const std::string& url : {server.url(), silent.url()}) {
+    for (int attempt = 0; attempt < 60; ++attempt) {
+      RecordingListener listener;
+      auto client = WsClient::create(fast_options(url), clock, listener);
+      ASSERT_TRUE(client.is_ok());
+      (*client)->start();
+      std::this_thread::sleep_for(std::chrono::microseconds(attempt * attempt * 10));
+      (*client)->stop();
+      EXPECT_FALSE((*client)->is_connected());
+    }
+  }
 }
 
 // wss:// against the loopback server with a self-signed certificate made for the test.
