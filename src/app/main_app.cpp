@@ -407,6 +407,8 @@ int Runtime::stop() {
   }
   if (session) {
     const Status stopped = session->stop(cancel_orders, /*cancel_all=*/false);
+    // The CANCELED reports of the entries Kraken confirmed (stop() asked it over REST, the
+    // executions channel being closed): to the event log, before the writer drains below.
     bus.run_until_idle();
     if (!stopped.is_ok()) {
       code = report(kRunExitFailure, "live session did not stop cleanly: " + stopped.message());

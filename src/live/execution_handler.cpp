@@ -14,6 +14,20 @@
 namespace galfriday::live {
 namespace {
 
+// Kraken's QueryOrders takes at most this many txids per call.
+constexpr size_t kMaxTxidsPerQuery = 50;
+
+// `txids` split into QueryOrders calls, in order.
+std::vector<std::vector<ExchangeOrderId>> query_batches(const std::vector<ExchangeOrderId>& txids) {
+  std::vector<std::vector<ExchangeOrderId>> batches;
+  for (size_t start = 0; start < txids.size(); start += kMaxTxidsPerQuery) {
+    const size_t end = std::min(txids.size(), start + kMaxTxidsPerQuery);
+    batches.emplace_back(txids.begin() + static_cast<std::ptrdiff_t>(start),
+                         txids.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  return batches;
+}
+
 constexpr std::string_view kSource = "kraken_execution";
 
 Side opposite(Side side) { return side == Side::kBuy ? Side::kSell : Side::kBuy; }
@@ -186,14 +200,125 @@ void KrakenExecutionHandler::mark_unreconciled(std::string reason) {
   unreconciled_ = std::move(reason);
 }
 
-void KrakenExecutionHandler::cancel_open_entries(const std::string& reason) {
-  executor_.submit([this, reason] {
-    for (auto& [id, order] : orders_) {
-      if (order.record.purpose == OrderPurpose::kEntry && !is_terminal(order.state->status())) {
-        cancel(order, reason);
+ShutdownCancelReport KrakenExecutionHandler::cancel_open_entries(const std::string& reason) {
+  std::promise<ShutdownCancelReport> done;
+  auto finished = done.get_future();
+  executor_.submit(
+      [this, &reason, &done] { done.set_value(cancel_open_entries_on_executor(reason)); });
+  return finished.get();
+}
+
+ShutdownCancelReport KrakenExecutionHandler::cancel_open_entries_on_executor(
+    const std::string& reason) {
+  // The entries being cancelled, each with what stands between it and a confirmed close.
+  std::map<ClientOrderId, std::vector<std::string>> entries;
+  Timestamp oldest = scheduler_.clock().now();
+  for (auto& [id, order] : orders_) {
+    if (order.record.purpose != OrderPurpose::kEntry || is_terminal(order.state->status())) {
+      continue;
+    }
+    oldest = std::min(oldest, order.placed_at);
+    std::vector<std::string>& notes = entries[id];
+    if (const Status sent = cancel(order, reason);
+        !sent.is_ok() && sent.code() != StatusCode::kNotFound) {
+      notes.push_back("CancelOrder failed: " + sent.message());
+    }
+  }
+  ShutdownCancelReport result;
+  if (entries.empty()) return result;
+
+  // The evidence is what Kraken says after the cancels: no executions frame can arrive any
+  // more, so this is how the store learns of them before the process ends.
+  std::map<ExchangeOrderId, ClientOrderId> by_txid;
+  std::vector<KrakenOrder> statuses;
+  for (auto& [id, notes] : entries) {
+    const LiveOrder& order = *find(id);
+    if (order.state->exchange_order_id()) {
+      by_txid[*order.state->exchange_order_id()] = id;
+      continue;
+    }
+    // AddOrder's outcome was never learned: Kraken knows the order by cl_ord_id or not at all.
+    auto found = client_.find_order(id);
+    if (!found) {
+      notes.push_back("looking it up by cl_ord_id failed: " + found.status().message());
+    } else if (!*found) {
+      notes.push_back("Kraken has no order with this cl_ord_id");
+    } else {
+      by_txid[(*found)->txid] = id;
+      statuses.push_back(std::move(**found));
+    }
+  }
+  std::vector<ExchangeOrderId> to_query;
+  for (const auto& [txid, id] : by_txid) {
+    const bool known = std::any_of(statuses.begin(), statuses.end(),
+                                   [&](const KrakenOrder& o) { return o.txid == txid; });
+    if (!known) to_query.push_back(txid);
+  }
+
+  // Fills first, as poll() does: a status that closes an order is applied only with the fills
+  // it had, or they would never be booked (a closed order is not reconciled again).
+  TradesHistoryQuery query;
+  query.start = to_seconds(oldest) - 1;
+  auto trades = by_txid.empty() ? Result<TradesPage>(TradesPage{}) : client_.trades_history(query);
+  if (!trades) {
+    for (auto& [id, notes] : entries) {
+      notes.push_back("TradesHistory failed: " + trades.status().message());
+    }
+    statuses.clear();
+    to_query.clear();
+  } else {
+    for (const KrakenTrade& trade : trades->trades) {
+      auto it = by_txid.find(trade.ordertxid);
+      if (it == by_txid.end()) continue;
+      if (Status applied = apply_kraken_trade(*find(it->second), trade); !applied.is_ok()) {
+        health_error("shutdown: " + applied.message());
       }
     }
-  });
+  }
+  for (const std::vector<ExchangeOrderId>& batch : query_batches(to_query)) {
+    auto queried = client_.query_orders(batch);
+    if (!queried) {
+      for (const ExchangeOrderId& txid : batch) {
+        entries[by_txid[txid]].push_back("QueryOrders failed: " + queried.status().message());
+      }
+      continue;
+    }
+    for (KrakenOrder& kraken_order : *queried) statuses.push_back(std::move(kraken_order));
+  }
+
+  for (const KrakenOrder& kraken_order : statuses) {
+    auto it = by_txid.find(kraken_order.txid);
+    if (it == by_txid.end()) continue;
+    LiveOrder& order = *find(it->second);
+    const InstrumentSpec* spec = instruments_.find(order.record.instrument);
+    auto executed = spec->parse_qty(kraken_order.vol_exec.empty() ? "0" : kraken_order.vol_exec);
+    if (executed && *executed > order.state->filled()) {
+      // Fills TradesHistory does not list yet: left open, so the next start's reconciliation
+      // books them before the order is closed.
+      entries[it->second].push_back("Kraken reports " + executed->to_string() +
+                                    " executed but TradesHistory lists " +
+                                    order.state->filled().to_string());
+      continue;
+    }
+    apply_kraken_order(order, kraken_order);
+    if (!is_terminal(order.state->status())) {
+      entries[it->second].push_back("Kraken reports it " + kraken_order.status);
+    }
+  }
+
+  for (const auto& [id, notes] : entries) {
+    const OrderStatus status = find(id)->state->status();
+    if (status == OrderStatus::kCanceled) {
+      result.cancelled.push_back(id);
+    } else if (is_terminal(status)) {
+      result.closed.push_back(id);
+    } else {
+      std::string why;
+      for (const std::string& note : notes) why += (why.empty() ? "" : "; ") + note;
+      result.unconfirmed.push_back({id, why.empty() ? "Kraken did not report it" : why});
+    }
+  }
+  return result;
 }
 
 Status KrakenExecutionHandler::recover() {
@@ -374,12 +499,7 @@ Result<ReconciliationReport> KrakenExecutionHandler::reconcile_on_executor(
       ++result.local_orders_updated;
     }
   }
-  constexpr size_t kMaxTxidsPerQuery = 50;
-  for (size_t start = 0; start < to_query.size(); start += kMaxTxidsPerQuery) {
-    std::vector<ExchangeOrderId> batch(
-        to_query.begin() + static_cast<std::ptrdiff_t>(start),
-        to_query.begin() +
-            static_cast<std::ptrdiff_t>(std::min(to_query.size(), start + kMaxTxidsPerQuery)));
+  for (const std::vector<ExchangeOrderId>& batch : query_batches(to_query)) {
     auto queried = client_.query_orders(batch);
     if (!queried) return refuse(queried.status());
     for (const KrakenOrder& kraken_order : *queried) {
@@ -484,7 +604,7 @@ void KrakenExecutionHandler::on_state(const SystemStateEvent& state) {
     if (state.state != SystemState::kHalted) return;
     for (auto& [id, order] : orders_) {
       if (order.record.purpose == OrderPurpose::kEntry && !is_terminal(order.state->status())) {
-        cancel(order, "halted: " + state.reason);
+        (void)cancel(order, "halted: " + state.reason);  // failures are reported by cancel()
       }
     }
   });
@@ -587,7 +707,7 @@ void KrakenExecutionHandler::place_exit(const ClosePositionCommand& command) {
   for (auto& [id, order] : orders_) {
     if (order.record.instrument == command.instrument && !is_terminal(order.state->status()) &&
         order.record.purpose != OrderPurpose::kExit) {
-      cancel(order, "closing position: " + command.reason);
+      (void)cancel(order, "closing position: " + command.reason);
     }
   }
   Quantity qty = command.quantity ? std::min(*command.quantity, held.abs()) : held.abs();
@@ -674,8 +794,8 @@ void KrakenExecutionHandler::place(LiveOrder order) {
   apply_update(live, accepted);
 }
 
-void KrakenExecutionHandler::cancel(LiveOrder& order, const std::string& reason) {
-  if (is_terminal(order.state->status())) return;
+Status KrakenExecutionHandler::cancel(LiveOrder& order, const std::string& reason) {
+  if (is_terminal(order.state->status())) return Status::ok();
   // Cancels reduce risk, so the local counter never holds one back: it is counted (to hold
   // back the next entries) and sent; if Kraken refuses it, the error is reported and the
   // order stays open for the next attempt (halt, timeout, close).
@@ -685,23 +805,25 @@ void KrakenExecutionHandler::cancel(LiveOrder& order, const std::string& reason)
   }
   auto result = client_.cancel_order(order.record.client_order_id);
   if (!result) {
-    if (result.status().code() == StatusCode::kNotFound) return;  // already gone on Kraken
+    // kNotFound: already gone on Kraken; what became of it comes with its next update.
+    if (result.status().code() == StatusCode::kNotFound) return result.status();
     health_error("cancel of " + order.record.client_order_id.str() + " (" + reason +
                  ") failed: " + result.status().message());
-    return;
+    return result.status();
   }
   order.record.message = reason;
   // The executions channel (or polling) confirms the cancel; until then the order stays as is.
+  return Status::ok();
 }
 
 void KrakenExecutionHandler::on_limit_timeout(const ClientOrderId& id) {
   LiveOrder* order = find(id);
   if (order == nullptr || is_terminal(order->state->status())) return;
-  cancel(*order, "limit order not filled within " +
-                     std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                        options_.limit_order_timeout)
-                                        .count()) +
-                     " s");
+  (void)cancel(*order, "limit order not filled within " +
+                           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                              options_.limit_order_timeout)
+                                              .count()) +
+                           " s");
 }
 
 // ---- Updates --------------------------------------------------------------------------------
@@ -782,7 +904,7 @@ void KrakenExecutionHandler::after_change(LiveOrder& order, const std::optional<
         is_terminal(other.state->status())) {
       continue;
     }
-    cancel(other, std::string(to_string(order.record.purpose)) + " filled");
+    (void)cancel(other, std::string(to_string(order.record.purpose)) + " filled");
   }
   LiveOrder* entry = find(*order.parent);
   if (entry == nullptr) return;

@@ -74,7 +74,7 @@ class LiveSessionImpl final : public LiveSession {
           run_on_executor([this]() -> Result<int64_t> { return client_->cancel_all(); });
       if (!cancelled) result = cancelled.status().with_context("live session: CancelAll at stop");
     } else {
-      if (cancel_open_entries) handler_->cancel_open_entries("shutdown");
+      if (cancel_open_entries) report_shutdown_cancels(handler_->cancel_open_entries("shutdown"));
       // Protective orders stay after an orderly stop, so the dead man's switch must not cancel
       // them once its refreshes end (a crash keeps it armed: then it should).
       if (dead_mans_switch_armed_) {
@@ -89,6 +89,23 @@ class LiveSessionImpl final : public LiveSession {
     // Drain: every task queued before this one (cancels, frames, reports) has run.
     (void)run_on_executor([]() -> Result<bool> { return true; });
     return result;
+  }
+
+  // The cancels Kraken confirmed are stored by now; the others are named, as they stay open in
+  // the store (and perhaps on Kraken) until the next start reconciles them.
+  static void report_shutdown_cancels(const ShutdownCancelReport& report) {
+    if (!report.cancelled.empty() || !report.closed.empty()) {
+      spdlog::info(
+          "[{}] shutdown: {} entry order(s) cancelled on Kraken and stored cancelled, {} "
+          "found filled or expired",
+          kSource, report.cancelled.size(), report.closed.size());
+    }
+    for (const auto& open : report.unconfirmed) {
+      spdlog::warn(
+          "[{}] shutdown: the cancel of entry order {} is not confirmed by Kraken ({}); it stays "
+          "open in the database until the next start reconciles it with Kraken",
+          kSource, open.id.str(), open.why);
+    }
   }
 
   bool private_socket_up() const override { return socket_->is_up(); }

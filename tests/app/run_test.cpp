@@ -3,7 +3,8 @@
 // recovery checklist items completed before it, an interactive console under a pseudo-terminal,
 // orderly shutdown on SIGTERM (exit code, released lock, drained writer), a second instance
 // refused, and bad input. `galfriday run --mode live` against the simulator's private API: an
-// open entry order at shutdown, cancelled or kept per execution.shutdown_orders.
+// open entry order at shutdown, cancelled (and stored cancelled once Kraken confirms it) or kept
+// per execution.shutdown_orders.
 //
 // Nothing waits on a fixed time: every wait polls a condition (the control socket answers, a
 // process exits) up to a generous deadline.
@@ -49,6 +50,7 @@ namespace galfriday {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Json = nlohmann::json;
 using test::CommandResult;
 using test::kRunDeadline;
@@ -495,6 +497,39 @@ class LiveRunTest : public PaperRunTest {
     return "absent";
   }
 
+  // The status of the order row in the run's database; nullopt when it is not there.
+  std::optional<OrderStatus> stored_order_status(const std::string& client_order_id) {
+    auto db = open_db();
+    if (db == nullptr) return std::nullopt;
+    auto stored = persistence::SqlOrderRepository(*db).find(ClientOrderId(client_order_id));
+    EXPECT_TRUE(stored) << stored.status().to_string();
+    if (!stored || !stored->has_value()) return std::nullopt;
+    return (*stored)->status;
+  }
+
+  // The execution reports of one order in the event log of the `galfriday run --mode live` run.
+  std::vector<ExecutionReportEvent> logged_reports(const std::string& client_order_id) {
+    std::vector<ExecutionReportEvent> reports;
+    auto db = open_db();
+    if (db == nullptr) return reports;
+    auto runs = persistence::SqlEventLogRepository(*db).runs();
+    EXPECT_TRUE(runs) << runs.status().to_string();
+    if (!runs) return reports;
+    for (const auto& run_id : *runs) {
+      if (run_id.rfind("live-", 0) != 0 || run_id.find("/log") != std::string::npos) continue;
+      auto events = persistence::read_event_log(*db, run_id);
+      EXPECT_TRUE(events) << events.status().to_string();
+      if (!events) continue;
+      for (const Event& event : *events) {
+        const auto* report = std::get_if<ExecutionReportEvent>(&event);
+        if (report != nullptr && report->client_order_id.str() == client_order_id) {
+          reports.push_back(*report);
+        }
+      }
+    }
+    return reports;
+  }
+
   // Starts `galfriday run --mode live`, waits until it answers, stops it with SIGTERM; its
   // output goes into `output`.
   void run_live_and_stop(std::string& output) {
@@ -517,9 +552,35 @@ TEST_F(LiveRunTest, ShutdownOrdersCancelCancelsTheOpenEntryOnTheExchange) {
   ASSERT_EQ(sim_status(entry), "open");
   std::string output;
   ASSERT_NO_FATAL_FAILURE(run_live_and_stop(output));
-  // Only on the exchange so far: the store learns of the cancel from the executions channel,
-  // which closed first, so the next start's reconciliation records it.
   EXPECT_EQ(sim_status(entry), "canceled") << output;
+  // Kraken confirmed the cancel before the run ended, so the run stored it: the order row is
+  // cancelled, and the report is in the run's event log (written before the writer drained).
+  EXPECT_EQ(stored_order_status(entry), OrderStatus::kCanceled) << output;
+  EXPECT_THAT(output, HasSubstr("1 entry order(s) cancelled on Kraken and stored cancelled"));
+  EXPECT_THAT(output, Not(HasSubstr("is not confirmed by Kraken")));
+  const auto reports = logged_reports(entry);
+  ASSERT_FALSE(reports.empty()) << output;
+  EXPECT_EQ(reports.back().status, OrderStatus::kCanceled);
+}
+
+TEST_F(LiveRunTest, ShutdownOrdersCancelThatKrakenRefusesLeavesTheEntryOpenWithAWarning) {
+  write_live_config("cancel");
+  const std::string entry = place_resting_entry();
+  ASSERT_FALSE(entry.empty());
+  // Kraken's gateway fails every attempt of the shutdown's CancelOrder (the client tries 4
+  // times).
+  sim_->private_exchange()->inject("CancelOrder", kraken_sim::PrivateFault::kServerError, 4);
+  std::string output;
+  ASSERT_NO_FATAL_FAILURE(run_live_and_stop(output));
+  EXPECT_EQ(sim_status(entry), "open") << output;
+  EXPECT_EQ(stored_order_status(entry), OrderStatus::kNew) << output;
+  EXPECT_THAT(output,
+              HasSubstr("the cancel of entry order " + entry + " is not confirmed by Kraken"));
+  EXPECT_THAT(output, HasSubstr("Kraken reports it open"));
+  EXPECT_THAT(output, HasSubstr("until the next start reconciles it"));
+  for (const auto& report : logged_reports(entry)) {
+    EXPECT_NE(report.status, OrderStatus::kCanceled);
+  }
 }
 
 TEST_F(LiveRunTest, ShutdownOrdersKeepLeavesTheOpenEntryOnTheExchange) {
@@ -530,11 +591,8 @@ TEST_F(LiveRunTest, ShutdownOrdersKeepLeavesTheOpenEntryOnTheExchange) {
   std::string output;
   ASSERT_NO_FATAL_FAILURE(run_live_and_stop(output));
   EXPECT_EQ(sim_status(entry), "open") << output;
-  auto db = open_db();
-  ASSERT_NE(db, nullptr);
-  auto stored = persistence::SqlOrderRepository(*db).find(ClientOrderId(entry));
-  ASSERT_TRUE(stored && stored->has_value());
-  EXPECT_EQ((*stored)->status, OrderStatus::kNew);
+  EXPECT_EQ(stored_order_status(entry), OrderStatus::kNew) << output;
+  EXPECT_EQ(sim_->private_exchange()->stats().requests_by_method.count("CancelOrder"), 0u);
 }
 
 }  // namespace

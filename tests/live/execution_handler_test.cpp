@@ -580,3 +580,210 @@ TEST(Reconciliation, WhenKrakenCannotBeAskedEntriesAreRefusedWithTheReason) {
 
 }  // namespace
 }  // namespace galfriday::live
+
+namespace galfriday::live {
+namespace {
+
+// cancel_open_entries() at shutdown: the private socket is closed, so only Kraken's REST
+// answers (TradesHistory, QueryOrders) can confirm a cancel.
+
+const ClientOrderId kEntryS2 = derive_client_order_id(SignalId("s2"), OrderPurpose::kEntry);
+constexpr std::string_view kNoTrades = R"({"error":[],"result":{"trades":{},"count":0}})";
+
+// QueryOrders' answer for one limit buy of 0.01 at 49900.0.
+std::string query_answer(const std::string& txid, const ClientOrderId& cl_ord_id,
+                         const std::string& status, const std::string& vol_exec) {
+  return R"({"error":[],"result":{")" + txid + R"(":{"cl_ord_id":")" + cl_ord_id.str() +
+         R"(","status":")" + status + R"(","reason":)" +
+         (status == "canceled" ? R"("User requested")" : "null") +
+         R"(,"descr":{"pair":"XBTUSD","type":"buy","ordertype":"limit","price":"49900.0"},
+         "vol":"0.01000000","vol_exec":")" +
+         vol_exec + R"(","cost":"0.00000","fee":"0.00000","price":"0.0"}}})";
+}
+
+std::optional<OrderStatus> stored_status(Harness& h, const ClientOrderId& id) {
+  auto stored = h.orders->find(id);
+  if (!stored || !*stored) return std::nullopt;
+  return (*stored)->status;
+}
+
+TEST(ShutdownCancel, TheCancelKrakenConfirmsIsStoredAndReportedAndProtectionStays) {
+  Harness h;
+  // A protected position (entry s1 filled, stop-loss and take-profit resting) ...
+  h.transport.answer("AddOrder", add_order_answer("OENTRY-AAAAA-AAAAAA"));
+  h.approve("s1");
+  h.transport.answer("AddOrder", add_order_answer("OSTOP1-AAAAA-AAAAAA"));
+  h.transport.answer("AddOrder", add_order_answer("OTARGT-AAAAA-AAAAAA"));
+  h.ws(frame(1, trade_execution("OENTRY-AAAAA-AAAAAA", kEntryS1, "TFILL1-AAAAA-AAAAAA", "0.01",
+                                "50000.0", "filled")));
+  // ... and a limit entry s2 resting.
+  h.transport.answer("AddOrder", add_order_answer("OENTR2-AAAAA-AAAAAA"));
+  h.approve("s2", OrderType::kLimit);
+  ASSERT_EQ(h.handler->status_of(kEntryS2), OrderStatus::kNew);
+  h.handler->set_private_socket_up(false);
+
+  h.transport.answer("CancelOrder", std::string(kCancelAnswer));
+  h.transport.answer("TradesHistory", std::string(kNoTrades));
+  h.transport.answer("QueryOrders",
+                     query_answer("OENTR2-AAAAA-AAAAAA", kEntryS2, "canceled", "0.00000000"));
+  const ShutdownCancelReport result = h.handler->cancel_open_entries("shutdown");
+  h.bus.run_until_idle();
+
+  ASSERT_EQ(h.transport.count("CancelOrder"), 1) << "only the entry; protection stays";
+  EXPECT_EQ(h.transport.requests[h.transport.requests.size() - 3].param("cl_ord_id"),
+            kEntryS2.str());
+  EXPECT_EQ(h.transport.requests.back().param("txid"), "OENTR2-AAAAA-AAAAAA");
+  EXPECT_EQ(result.cancelled, std::vector<ClientOrderId>{kEntryS2});
+  EXPECT_TRUE(result.closed.empty());
+  EXPECT_TRUE(result.unconfirmed.empty());
+  EXPECT_EQ(h.handler->status_of(kEntryS2), OrderStatus::kCanceled);
+  EXPECT_EQ(stored_status(h, kEntryS2), OrderStatus::kCanceled);
+  ASSERT_FALSE(h.reports.empty());
+  EXPECT_EQ(h.reports.back().client_order_id, kEntryS2);
+  EXPECT_EQ(h.reports.back().status, OrderStatus::kCanceled);
+  EXPECT_EQ(h.reports.back().message, "User requested");
+  EXPECT_EQ(stored_status(h, kStopS1), OrderStatus::kNew);
+  EXPECT_EQ(stored_status(h, kTargetS1), OrderStatus::kNew);
+  EXPECT_EQ(h.handler->open_order_count(), 2u);
+  EXPECT_TRUE(h.halt_triggers.empty());
+}
+
+TEST(ShutdownCancel, ACancelKrakenRefusesLeavesTheEntryOpenAndSaysWhy) {
+  Harness h;
+  h.transport.answer("AddOrder", add_order_answer("OENTRY-AAAAA-AAAAAA"));
+  h.approve("s1", OrderType::kLimit);
+  // An API key without the "cancel orders" permission: refused, not retried.
+  h.transport.answer("CancelOrder", R"({"error":["EAccount:Invalid permissions"]})");
+  h.transport.answer("TradesHistory", std::string(kNoTrades));
+  h.transport.answer("QueryOrders",
+                     query_answer("OENTRY-AAAAA-AAAAAA", kEntryS1, "open", "0.00000000"));
+  const size_t reports_before = h.reports.size();
+  const ShutdownCancelReport result = h.handler->cancel_open_entries("shutdown");
+  h.bus.run_until_idle();
+
+  EXPECT_EQ(h.transport.count("CancelOrder"), 1);
+  EXPECT_TRUE(result.cancelled.empty());
+  ASSERT_EQ(result.unconfirmed.size(), 1u);
+  EXPECT_EQ(result.unconfirmed[0].id, kEntryS1);
+  EXPECT_NE(result.unconfirmed[0].why.find("CancelOrder failed"), std::string::npos)
+      << result.unconfirmed[0].why;
+  EXPECT_NE(result.unconfirmed[0].why.find("EAccount:Invalid permissions"), std::string::npos);
+  EXPECT_NE(result.unconfirmed[0].why.find("Kraken reports it open"), std::string::npos);
+  EXPECT_EQ(h.handler->status_of(kEntryS1), OrderStatus::kNew);
+  EXPECT_EQ(stored_status(h, kEntryS1), OrderStatus::kNew);
+  EXPECT_EQ(h.reports.size(), reports_before) << "nothing changed, nothing reported";
+}
+
+TEST(ShutdownCancel, ALostCancelAnswerIsConfirmedByQueryOrders) {
+  Harness h;
+  h.transport.answer("AddOrder", add_order_answer("OENTRY-AAAAA-AAAAAA"));
+  h.approve("s1", OrderType::kLimit);
+  // Kraken executed the cancel but every answer was lost (4 attempts).
+  for (int i = 0; i < 4; ++i) {
+    h.transport.fail("CancelOrder", Status(StatusCode::kDeadlineExceeded, "no response"));
+  }
+  h.transport.answer("TradesHistory", std::string(kNoTrades));
+  h.transport.answer("QueryOrders",
+                     query_answer("OENTRY-AAAAA-AAAAAA", kEntryS1, "canceled", "0.00000000"));
+  const ShutdownCancelReport result = h.handler->cancel_open_entries("shutdown");
+  h.bus.run_until_idle();
+
+  EXPECT_EQ(h.transport.count("CancelOrder"), 4);
+  EXPECT_EQ(result.cancelled, std::vector<ClientOrderId>{kEntryS1});
+  EXPECT_TRUE(result.unconfirmed.empty());
+  EXPECT_EQ(stored_status(h, kEntryS1), OrderStatus::kCanceled);
+  EXPECT_EQ(h.reports.back().status, OrderStatus::kCanceled);
+}
+
+TEST(ShutdownCancel, WithoutAnAnswerFromKrakenTheEntryStaysOpen) {
+  Harness h;
+  h.transport.answer("AddOrder", add_order_answer("OENTRY-AAAAA-AAAAAA"));
+  h.approve("s1", OrderType::kLimit);
+  h.transport.answer("CancelOrder", std::string(kCancelAnswer));
+  for (int i = 0; i < 4; ++i) {
+    h.transport.fail("TradesHistory", Status(StatusCode::kDeadlineExceeded, "timed out"));
+  }
+  const ShutdownCancelReport result = h.handler->cancel_open_entries("shutdown");
+  h.bus.run_until_idle();
+
+  // The cancel was accepted, but without the fills it may have had it cannot be closed here.
+  EXPECT_EQ(h.transport.count("QueryOrders"), 0);
+  ASSERT_EQ(result.unconfirmed.size(), 1u);
+  EXPECT_EQ(result.unconfirmed[0].id, kEntryS1);
+  EXPECT_NE(result.unconfirmed[0].why.find("TradesHistory failed"), std::string::npos)
+      << result.unconfirmed[0].why;
+  EXPECT_EQ(stored_status(h, kEntryS1), OrderStatus::kNew);
+
+  // QueryOrders timing out leaves it open too.
+  Harness q;
+  q.transport.answer("AddOrder", add_order_answer("OENTRY-AAAAA-AAAAAA"));
+  q.approve("s1", OrderType::kLimit);
+  q.transport.answer("CancelOrder", std::string(kCancelAnswer));
+  q.transport.answer("TradesHistory", std::string(kNoTrades));
+  for (int i = 0; i < 4; ++i) {
+    q.transport.fail("QueryOrders", Status(StatusCode::kDeadlineExceeded, "timed out"));
+  }
+  const ShutdownCancelReport queried = q.handler->cancel_open_entries("shutdown");
+  ASSERT_EQ(queried.unconfirmed.size(), 1u);
+  EXPECT_NE(queried.unconfirmed[0].why.find("QueryOrders failed"), std::string::npos)
+      << queried.unconfirmed[0].why;
+  EXPECT_EQ(stored_status(q, kEntryS1), OrderStatus::kNew);
+}
+
+TEST(ShutdownCancel, AFillBeforeTheCancelIsBookedFirstAndProtected) {
+  Harness h;
+  h.transport.answer("AddOrder", add_order_answer("OENTRY-AAAAA-AAAAAA"));
+  h.approve("s1", OrderType::kLimit);
+  h.transport.answer("CancelOrder", std::string(kCancelAnswer));
+  h.transport.answer("TradesHistory", R"({"error":[],"result":{"trades":{
+      "TPART1-AAAAA-AAAAAA":{"ordertxid":"OENTRY-AAAAA-AAAAAA","pair":"XXBTZUSD","time":1700000000.5,
+        "type":"buy","ordertype":"limit","price":"49900.0","cost":"199.60000","fee":"0.49900",
+        "vol":"0.00400000","maker":true}},"count":1}})");
+  h.transport.answer("QueryOrders",
+                     query_answer("OENTRY-AAAAA-AAAAAA", kEntryS1, "canceled", "0.00400000"));
+  h.transport.answer("AddOrder", add_order_answer("OSTOP1-AAAAA-AAAAAA"));
+  h.transport.answer("AddOrder", add_order_answer("OTARGT-AAAAA-AAAAAA"));
+  const ShutdownCancelReport result = h.handler->cancel_open_entries("shutdown");
+  h.bus.run_until_idle();
+
+  EXPECT_EQ(result.cancelled, std::vector<ClientOrderId>{kEntryS1});
+  EXPECT_EQ(*h.fills->count(), 1);
+  EXPECT_EQ(h.handler->position(kBtc), *Quantity::parse("0.004", 8));
+  auto stored = h.orders->find(kEntryS1);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->status, OrderStatus::kCanceled);
+  EXPECT_EQ((*stored)->quantity_filled.to_string(), "0.00400000");
+  // The position is protected, as after any partly filled entry.
+  ASSERT_EQ(h.transport.count("AddOrder"), 3);
+  EXPECT_EQ(h.transport.requests.back().param("volume"), "0.00400000");
+}
+
+TEST(ShutdownCancel, AnExecutionTradesHistoryDoesNotListYetKeepsTheEntryOpen) {
+  Harness h;
+  h.transport.answer("AddOrder", add_order_answer("OENTRY-AAAAA-AAAAAA"));
+  h.approve("s1", OrderType::kLimit);
+  h.transport.answer("CancelOrder", std::string(kCancelAnswer));
+  h.transport.answer("TradesHistory", std::string(kNoTrades));
+  h.transport.answer("QueryOrders",
+                     query_answer("OENTRY-AAAAA-AAAAAA", kEntryS1, "canceled", "0.00400000"));
+  const ShutdownCancelReport result = h.handler->cancel_open_entries("shutdown");
+  h.bus.run_until_idle();
+
+  // Closing it now would lose the fill: the next start's reconciliation books it first.
+  ASSERT_EQ(result.unconfirmed.size(), 1u);
+  EXPECT_NE(result.unconfirmed[0].why.find("0.00400000 executed"), std::string::npos)
+      << result.unconfirmed[0].why;
+  EXPECT_EQ(stored_status(h, kEntryS1), OrderStatus::kNew);
+  EXPECT_EQ(*h.fills->count(), 0);
+}
+
+TEST(ShutdownCancel, WithNoOpenEntryNothingIsSent) {
+  Harness h;
+  const ShutdownCancelReport result = h.handler->cancel_open_entries("shutdown");
+  EXPECT_TRUE(result.cancelled.empty() && result.closed.empty() && result.unconfirmed.empty());
+  EXPECT_EQ(h.transport.count("CancelOrder"), 0);
+  EXPECT_EQ(h.transport.count("TradesHistory"), 0);
+}
+
+}  // namespace
+}  // namespace galfriday::live

@@ -108,6 +108,17 @@ struct ReconciliationReport {
   std::vector<std::string> discrepancies;  // human-readable, one per finding
 };
 
+// What cancel_open_entries() found out from Kraken.
+struct ShutdownCancelReport {
+  struct Unconfirmed {
+    ClientOrderId id;
+    std::string why;  // what Kraken answered, or which call failed
+  };
+  std::vector<ClientOrderId> cancelled;  // Kraken reports them cancelled: stored CANCELED
+  std::vector<ClientOrderId> closed;     // Kraken reports them filled or expired before the cancel
+  std::vector<Unconfirmed> unconfirmed;  // still open in the store; the next start reconciles them
+};
+
 struct LiveExecutionOptions {
   Duration limit_order_timeout = std::chrono::seconds(60);        // execution.limit_order_timeout_s
   Duration dead_mans_switch_interval = std::chrono::seconds(20);  // kraken.dead_mans_switch...
@@ -155,8 +166,15 @@ class KrakenExecutionHandler {
   std::map<InstrumentId, Quantity> holdings_to_cover() const;
   // Executor thread: refuses new entries with `reason` until the next successful reconcile.
   void mark_unreconciled(std::string reason);
-  // Cancels every open entry order (shutdown); protective orders stay. Any thread.
-  void cancel_open_entries(const std::string& reason);
+  // Orderly shutdown, after the private socket closed (no executions frame will confirm
+  // anything any more): cancels every open entry order (protective orders stay), then asks
+  // Kraken what became of them, fills first (TradesHistory since the oldest) and then their
+  // status (QueryOrders, or the cl_ord_id lookup for one whose txid is unknown), and applies the
+  // answer like any other update: an entry Kraken reports cancelled is stored and reported
+  // CANCELED now (with the fills it had), not at the next start. An entry Kraken does not
+  // confirm as closed stays open here and is named in `unconfirmed`; the next start's
+  // reconciliation resolves it. Blocks until done: engine thread, never from the executor.
+  ShutdownCancelReport cancel_open_entries(const std::string& reason);
 
   void on_approved(const TradeSignalApprovedEvent& signal);
   void on_close(const ClosePositionCommand& command);
@@ -197,7 +215,10 @@ class KrakenExecutionHandler {
   void place_exit(const ClosePositionCommand& command);
   // Stores, then sends; reports pending_new then new or rejected.
   void place(LiveOrder order);
-  void cancel(LiveOrder& order, const std::string& reason);
+  // Sends CancelOrder; the order changes only when Kraken reports the cancel (executions,
+  // polling, or cancel_open_entries' query). kNotFound: Kraken has no such open order.
+  Status cancel(LiveOrder& order, const std::string& reason);
+  ShutdownCancelReport cancel_open_entries_on_executor(const std::string& reason);
   void on_limit_timeout(const ClientOrderId& id);
   void handle_frame(const std::string& frame);
   void apply_update(LiveOrder& order, const OrderUpdateMessage& update);

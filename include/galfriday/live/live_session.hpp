@@ -8,7 +8,7 @@
 //   auto report = (*session)->start();   // recover() + reconcile(); an error means: do not
 //                                        // trade (print it, exit with kExitReconcileFailed)
 //   ... engine loop ...
-//   (*session)->stop(cancel_open_orders); // orderly shutdown; the handler drains first
+//   (*session)->stop(cancel_open_entries, /*cancel_all=*/false);  // orderly shutdown
 //
 // Threading: create/start/stop on the engine thread. The private socket runs on its own I/O
 // thread and hands frames to the handler (which only enqueues).
@@ -51,6 +51,10 @@ class LiveSession {
   // Stops the private socket and the timers; cancels open entry orders when asked (protective
   // stops stay unless `cancel_all`, and then the dead man's switch is disabled so Kraken does
   // not cancel them either), and waits until the handler's queue has drained.
+  // With `cancel_open_entries`, the entries Kraken confirms cancelled (its TradesHistory and
+  // QueryOrders after the cancels) are stored and reported CANCELED before stop() returns: the
+  // ExecutionReportEvents are on the bus for the caller to dispatch. Those it does not confirm
+  // stay open, each named in a warning; the next start reconciles them. Not an error.
   virtual Status stop(bool cancel_open_entries, bool cancel_all) = 0;
 
   // For the status line and the dashboard's feed health.
