@@ -216,9 +216,14 @@ int Runtime::start() {
   // InfluxDB before the database: bad settings end the start before anything is migrated.
   // Nothing here touches the network, so an unreachable InfluxDB cannot stop trading.
   if (config.influxdb.enabled) {
-    const char* influx_token = std::getenv(metrics_sink::kInfluxTokenEnv);
-    if (influx_token != nullptr) logger->redactor().add_secret(influx_token);
-    auto created_metrics = RunMetrics::create(config.influxdb, influx_token);
+    auto influx_secrets = config::load_influx_secrets(config.influxdb);
+    if (!influx_secrets) {
+      return report(exit_code_for(influx_secrets.status()), influx_secrets.status().message());
+    }
+    // Registered before anything can log them.
+    logger->redactor().add_secret(influx_secrets->token);
+    logger->redactor().add_secret(influx_secrets->password);
+    auto created_metrics = RunMetrics::create(config.influxdb, *influx_secrets);
     if (!created_metrics) {
       return report(exit_code_for(created_metrics.status()), created_metrics.status().message());
     }

@@ -25,9 +25,9 @@ std::string counters(const metrics_sink::InfluxWriterStats& stats) {
 }  // namespace
 
 Result<std::unique_ptr<RunMetrics>> RunMetrics::create(const config::InfluxConfig& config,
-                                                       const char* token) {
+                                                       const config::InfluxSecrets& secrets) {
   auto problems = std::make_shared<Problems>();
-  metrics_sink::InfluxWriterOptions options = metrics_sink::influx_options(config, token);
+  metrics_sink::InfluxWriterOptions options = metrics_sink::influx_options(config, secrets);
   options.on_error = [problems](const Status& status) {
     std::lock_guard lock(problems->mutex);
     const auto entry = problems->by_code.try_emplace(status.code(), status, uint64_t{0}).first;

@@ -52,11 +52,11 @@ class RunMetrics {
  public:
   using PortfolioProbe = std::function<PortfolioState()>;
 
-  // The writer for `config` (influx_options); `token` is GALFRIDAY_INFLUX_TOKEN's value or
-  // null. kInvalidArgument naming the setting when the settings cannot work (a 2.x config
-  // without org, bucket or token).
+  // The writer for `config` (influx_options) with the secrets of config::load_influx_secrets
+  // (the caller registers them with the log redactor first). kInvalidArgument naming the
+  // setting when the settings cannot work (a 2.x config without org, bucket or token).
   static Result<std::unique_ptr<RunMetrics>> create(const config::InfluxConfig& config,
-                                                    const char* token);
+                                                    const config::InfluxSecrets& secrets);
   ~RunMetrics();
   RunMetrics(const RunMetrics&) = delete;
   RunMetrics& operator=(const RunMetrics&) = delete;

@@ -177,6 +177,14 @@ bool has_url_scheme(std::string_view text, std::string_view secure, std::string_
 bool is_http_url(std::string_view text) { return has_url_scheme(text, "https://", "http://"); }
 bool is_ws_url(std::string_view text) { return has_url_scheme(text, "wss://", "ws://"); }
 
+// "scheme://user:password@host..." or "scheme://user@host...": userinfo before the path.
+bool has_url_credentials(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  const std::string_view rest = url.substr(scheme_end + 3);
+  return rest.substr(0, rest.find_first_of("/?#")).find('@') != std::string_view::npos;
+}
+
 bool is_non_empty(std::string_view text) { return !text.empty(); }
 bool is_any_text(std::string_view) { return true; }
 
@@ -1012,9 +1020,39 @@ class Loader {
 
   void read_influxdb(MapReader& map, InfluxConfig& influx) {
     read_bool(map, "enabled", influx.enabled);
-    read_string(map, "url", influx.url, "an http:// or https:// URL", is_http_url);
+    // Credentials in the URL would sit in the file and in every line that shows the URL; the
+    // message does not echo the value.
+    if (auto field = take(map, "url")) {
+      constexpr std::string_view kWhat = "an http:// or https:// URL";
+      const auto text = scalar(*field, kWhat);
+      if (text && !is_http_url(*text)) {
+        expected(*field, kWhat);
+      } else if (text && has_url_credentials(*text)) {
+        issues_.error(field->path, field->line,
+                      "must not carry credentials (user:password@): set influxdb.username and "
+                      "GALFRIDAY_INFLUX_PASSWORD (or influxdb.password_file)");
+      } else if (text) {
+        influx.url = *text;
+      }
+    }
     read_int(map, "api_version", influx.api_version, IntRange{1, 2});
     read_string(map, "database", influx.database, "a database name", is_non_empty);
+    read_bool(map, "create_database", influx.create_database);
+    read_string(map, "username", influx.username, "an InfluxDB 1.x user name", is_any_text);
+    // Unset (null or empty) means the password comes from the environment only.
+    if (auto field = take(map, "password_file"); field && !field->value.IsNull()) {
+      const auto text = scalar(*field, "a path to the password file, or null");
+      if (text && !text->empty()) influx.password_file = *text;
+    }
+    // Secrets never come from the file; the value is not echoed.
+    for (const auto& [key, source] :
+         {std::pair{"password", "GALFRIDAY_INFLUX_PASSWORD or influxdb.password_file"},
+          std::pair{"token", "GALFRIDAY_INFLUX_TOKEN"}}) {
+      if (auto field = take(map, key)) {
+        issues_.error(field->path, field->line,
+                      std::string("secrets do not go in the config file: use ") + source);
+      }
+    }
     read_string(map, "org", influx.org, "an organization name", is_any_text);
     read_string(map, "bucket", influx.bucket, "a bucket name", is_any_text);
     read_int(map, "batch_points", influx.batch_points, IntRange{1, 1000000});
@@ -1241,6 +1279,13 @@ class Loader {
             "is required when influxdb.api_version is 2 and influxdb.enabled is true");
     require(!influx_v2 || !influx.bucket.empty(), "influxdb.bucket", "influxdb.api_version",
             "is required when influxdb.api_version is 2 and influxdb.enabled is true");
+    // 2.x's /api/v2/write takes only the token; a username there would be silently unused.
+    require(influx.api_version == 1 || influx.username.empty(), "influxdb.username",
+            "influxdb.api_version",
+            "is InfluxDB 1.x authentication; with influxdb.api_version 2 use the token "
+            "(GALFRIDAY_INFLUX_TOKEN) and leave influxdb.username empty");
+    require(!influx.password_file || !influx.username.empty(), "influxdb.password_file",
+            "influxdb.username", "is set but influxdb.username is empty; set both or neither");
   }
 
   Issues& issues_;

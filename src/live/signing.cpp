@@ -11,46 +11,15 @@
 #include <string>
 #include <vector>
 
+#include "galfriday/core/encoding.hpp"
+
 namespace galfriday::live {
 namespace {
 
-constexpr std::string_view kAlphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr int kInvalidSextet = -1;
 constexpr size_t kHmacSha512Bytes = 64;
 // Kraken's private paths are short ("/0/private/CancelAllOrdersAfter" is 30 bytes); longer ones
 // take the allocating path.
 constexpr size_t kStackMessageBytes = 256;
-
-int sextet(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return kInvalidSextet;
-}
-
-// Writes base64 of `size` bytes to `out`, which has room for 4 * ceil(size / 3) characters.
-void encode_to(const unsigned char* bytes, size_t size, char* out) {
-  size_t i = 0;
-  for (; i + 3 <= size; i += 3) {
-    const uint32_t triple =
-        (uint32_t{bytes[i]} << 16) | (uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
-    *out++ = kAlphabet[(triple >> 18) & 0x3F];
-    *out++ = kAlphabet[(triple >> 12) & 0x3F];
-    *out++ = kAlphabet[(triple >> 6) & 0x3F];
-    *out++ = kAlphabet[triple & 0x3F];
-  }
-  const size_t rest = size - i;
-  if (rest == 0) return;
-  uint32_t triple = uint32_t{bytes[i]} << 16;
-  if (rest == 2) triple |= uint32_t{bytes[i + 1]} << 8;
-  *out++ = kAlphabet[(triple >> 18) & 0x3F];
-  *out++ = kAlphabet[(triple >> 12) & 0x3F];
-  *out++ = rest == 2 ? kAlphabet[(triple >> 6) & 0x3F] : '=';
-  *out++ = '=';
-}
 
 // SHA-256 of first || second without joining them. One digest context per thread, reused:
 // EVP_MD_CTX_new per call would allocate on the order path.
@@ -68,44 +37,6 @@ void sha256_of_two(std::string_view first, std::string_view second,
 }
 
 }  // namespace
-
-std::string base64_encode(std::string_view bytes) {
-  std::string out((bytes.size() + 2) / 3 * 4, '\0');
-  encode_to(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
-  return out;
-}
-
-Result<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) {
-    return invalid_argument("base64: length " + std::to_string(text.size()) +
-                            " is not a multiple of 4");
-  }
-  size_t padding = 0;
-  if (!text.empty() && text.back() == '=')
-    padding = text.size() >= 2 && text[text.size() - 2] == '=' ? 2 : 1;
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (size_t i = 0; i < text.size(); i += 4) {
-    const bool last_group = i + 4 == text.size();
-    uint32_t triple = 0;
-    for (size_t j = 0; j < 4; ++j) {
-      const char c = text[i + j];
-      if (c == '=' && last_group && j >= 4 - padding) {
-        triple <<= 6;
-        continue;
-      }
-      const int value = sextet(c);
-      if (value == kInvalidSextet) {
-        return invalid_argument("base64: invalid character at offset " + std::to_string(i + j));
-      }
-      triple = (triple << 6) | static_cast<uint32_t>(value);
-    }
-    out.push_back(static_cast<char>((triple >> 16) & 0xFF));
-    if (!(last_group && padding == 2)) out.push_back(static_cast<char>((triple >> 8) & 0xFF));
-    if (!(last_group && padding >= 1)) out.push_back(static_cast<char>(triple & 0xFF));
-  }
-  return out;
-}
 
 std::string sha256_hex(std::string_view bytes) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -149,7 +80,7 @@ void RequestSigner::sign_into(std::string_view uri_path, std::string_view nonce_
   unsigned int mac_size = 0;
   HMAC(EVP_sha512(), key_.data(), static_cast<int>(key_.size()), message, message_size, mac,
        &mac_size);
-  encode_to(mac, kHmacSha512Bytes, out.data());
+  base64_encode_to(mac, kHmacSha512Bytes, out.data());
 }
 
 std::string RequestSigner::sign(std::string_view uri_path, std::string_view nonce_text,

@@ -9,8 +9,38 @@ namespace {
 
 bool is_transient(int http_status) { return http_status == 429 || http_status >= 500; }
 
+// The base URL without trailing slashes, or an error for a non-HTTP URL.
+Result<std::string> base_url(const InfluxWriterOptions& options) {
+  std::string base = options.url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  if (!base.starts_with("http://") && !base.starts_with("https://")) {
+    return invalid_argument("influxdb.url must be an http:// or https:// URL, got '" + base + "'");
+  }
+  return base;
+}
+
+// An InfluxQL identifier in double quotes, so any database name works.
+std::string quoted_identifier(std::string_view name) {
+  std::string quoted = "\"";
+  for (const char c : name) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + '"';
+}
+
+std::string authorization(const InfluxWriterOptions& options) {
+  if (options.api_version == 2) return "Token " + options.token;
+  if (!options.username.empty()) {
+    return "Basic " + base64_encode(options.username + ":" + options.password);
+  }
+  return "";
+}
+
 std::string excerpt(std::string_view body) {
   constexpr size_t kMax = 300;
+  // InfluxDB ends its JSON errors with a newline; it would show as a stray space.
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.remove_suffix(1);
   std::string text(body.substr(0, kMax));
   std::replace(text.begin(), text.end(), '\n', ' ');
   if (body.size() > kMax) text += "...";
@@ -19,14 +49,18 @@ std::string excerpt(std::string_view body) {
 
 }  // namespace
 
-InfluxWriterOptions influx_options(const config::InfluxConfig& config, const char* token) {
+InfluxWriterOptions influx_options(const config::InfluxConfig& config,
+                                   const config::InfluxSecrets& secrets) {
   InfluxWriterOptions options;
   options.url = config.url;
   options.api_version = config.api_version;
   options.database = config.database;
   options.org = config.org;
   options.bucket = config.bucket;
-  if (token != nullptr) options.token = token;
+  options.token = secrets.token;
+  options.username = config.username;
+  options.password = secrets.password;
+  options.create_database = config.create_database;
   options.batch_points = static_cast<size_t>(config.batch_points);
   options.flush_interval = std::chrono::milliseconds(config.flush_interval_ms);
   options.max_buffered_points = static_cast<size_t>(config.max_buffered_points);
@@ -35,21 +69,33 @@ InfluxWriterOptions influx_options(const config::InfluxConfig& config, const cha
 }
 
 Result<std::string> influx_write_url(const InfluxWriterOptions& options) {
-  std::string base = options.url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  if (!base.starts_with("http://") && !base.starts_with("https://")) {
-    return invalid_argument("influxdb.url must be an http:// or https:// URL, got '" + base + "'");
+  auto base_or = base_url(options);
+  if (!base_or) return base_or.status();
+  const std::string& base = *base_or;
+  if (!options.username.empty() && !options.token.empty()) {
+    return invalid_argument(std::string(config::kInfluxTokenVariable) +
+                            " and influxdb.username are both set; use one way to authenticate");
   }
   if (options.api_version == 1) {
     if (options.database.empty()) return invalid_argument("influxdb.database is empty");
+    if (!options.username.empty() && options.password.empty()) {
+      return invalid_argument("influxdb.username needs a password: set " +
+                              std::string(config::kInfluxPasswordVariable) +
+                              " or influxdb.password_file");
+    }
     return base + "/write?db=" + percent_encode(options.database) + "&precision=ns";
   }
   if (options.api_version == 2) {
     if (options.org.empty() || options.bucket.empty()) {
       return invalid_argument("InfluxDB 2.x needs influxdb.org and influxdb.bucket");
     }
+    if (!options.username.empty()) {
+      return invalid_argument(
+          "InfluxDB 2.x authenticates with the token only: leave influxdb.username empty");
+    }
     if (options.token.empty()) {
-      return invalid_argument("InfluxDB 2.x needs a token: set GALFRIDAY_INFLUX_TOKEN");
+      return invalid_argument("InfluxDB 2.x needs a token: set " +
+                              std::string(config::kInfluxTokenVariable));
     }
     return base + "/api/v2/write?org=" + percent_encode(options.org) +
            "&bucket=" + percent_encode(options.bucket) + "&precision=ns";
@@ -70,7 +116,12 @@ Result<std::unique_ptr<InfluxWriter>> InfluxWriter::create(net::HttpTransport& t
 
 InfluxWriter::InfluxWriter(net::HttpTransport& transport, InfluxWriterOptions options,
                            std::string write_url)
-    : transport_(transport), options_(std::move(options)), write_url_(std::move(write_url)) {
+    : transport_(transport),
+      options_(std::move(options)),
+      write_url_(std::move(write_url)),
+      query_url_(base_url(options_).value() + "/query"),
+      authorization_(authorization(options_)),
+      database_pending_(options_.api_version == 1 && options_.create_database) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -191,30 +242,31 @@ InfluxWriter::Outcome InfluxWriter::send_batch(const std::string& body, size_t p
   request.method = net::HttpMethod::kPost;
   request.url = write_url_;
   request.headers.push_back({"Content-Type", "text/plain; charset=utf-8"});
-  if (options_.api_version == 2) {
-    request.headers.push_back({"Authorization", "Token " + options_.token});
-  }
+  if (!authorization_.empty()) request.headers.push_back({"Authorization", authorization_});
   request.body = body;
   auto backoff = options_.retry_backoff_initial;
   while (true) {
-    requests_.fetch_add(1, std::memory_order_relaxed);
-    auto response = transport_.send(request, options_.request_timeout);
-    Status failure;
-    if (response && (response->status == 204 || response->status == 200)) {
-      written_.fetch_add(points, std::memory_order_relaxed);
-      return Outcome::kWritten;
+    // The database first, on the first connection: its transient failure is this attempt's.
+    Status failure = database_pending_ ? create_database() : Status::ok();
+    if (failure.is_ok()) {
+      requests_.fetch_add(1, std::memory_order_relaxed);
+      auto response = transport_.send(request, options_.request_timeout);
+      if (response && (response->status == 204 || response->status == 200)) {
+        written_.fetch_add(points, std::memory_order_relaxed);
+        return Outcome::kWritten;
+      }
+      if (response && !is_transient(response->status)) {
+        rejected_.fetch_add(points, std::memory_order_relaxed);
+        report(invalid_argument("metrics: InfluxDB refused a batch of " + std::to_string(points) +
+                                " point(s) with HTTP " + std::to_string(response->status) + ": " +
+                                excerpt(response->body) + rejection_advice(*response)));
+        return Outcome::kRejected;
+      }
+      failure = response
+                    ? unavailable("metrics: InfluxDB answered HTTP " +
+                                  std::to_string(response->status) + ": " + excerpt(response->body))
+                    : response.status();
     }
-    if (response && !is_transient(response->status)) {
-      rejected_.fetch_add(points, std::memory_order_relaxed);
-      report(invalid_argument("metrics: InfluxDB refused a batch of " + std::to_string(points) +
-                              " point(s) with HTTP " + std::to_string(response->status) + ": " +
-                              excerpt(response->body)));
-      return Outcome::kRejected;
-    }
-    failure = response
-                  ? unavailable("metrics: InfluxDB answered HTTP " +
-                                std::to_string(response->status) + ": " + excerpt(response->body))
-                  : response.status();
     std::unique_lock lock(mutex_);
     const auto past_deadline = [&] {
       return stopping_ && std::chrono::steady_clock::now() >= stop_deadline_;
@@ -229,6 +281,72 @@ InfluxWriter::Outcome InfluxWriter::send_batch(const std::string& body, size_t p
     retries_.fetch_add(1, std::memory_order_relaxed);
     backoff = std::min(backoff * 2, options_.retry_backoff_max);
   }
+}
+
+Status InfluxWriter::create_database() {
+  const std::string statement = "CREATE DATABASE " + quoted_identifier(options_.database);
+  net::HttpRequest request;
+  request.method = net::HttpMethod::kPost;
+  request.url = query_url_;
+  request.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+  if (!authorization_.empty()) request.headers.push_back({"Authorization", authorization_});
+  request.body = "q=" + percent_encode(statement);
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  auto response = transport_.send(request, options_.request_timeout);
+  if (!response) return response.status().with_context("metrics: " + statement);
+  if (is_transient(response->status)) {
+    return unavailable("metrics: InfluxDB answered HTTP " + std::to_string(response->status) +
+                       " to " + statement + ": " + excerpt(response->body));
+  }
+  database_pending_ = false;
+  // A statement InfluxDB refuses can still come back as 200 with an "error" in the results.
+  const bool success = response->status >= 200 && response->status < 300;
+  if (success && response->body.find("\"error\"") == std::string::npos) {
+    database_created_ = true;
+    return Status::ok();
+  }
+  const bool auth = response->status == 401 || response->status == 403;
+  report(Status(
+      auth ? StatusCode::kPermissionDenied : StatusCode::kFailedPrecondition,
+      "metrics: could not create the InfluxDB database (influxdb.create_database): " + statement +
+          " answered HTTP " + std::to_string(response->status) + ": " + excerpt(response->body) +
+          (auth ? "; it needs an admin user (or create the database as one and set "
+                  "influxdb.create_database: false)"
+                : "") +
+          "; writes go on"));
+  return Status::ok();
+}
+
+std::string InfluxWriter::rejection_advice(const net::HttpResponse& response) {
+  if (response.status == 401 || response.status == 403) {
+    if (options_.api_version == 2) {
+      return std::string("; check ") + config::kInfluxTokenVariable +
+             " (and that it may write to the bucket)";
+    }
+    if (options_.username.empty()) {
+      return std::string("; InfluxDB checks authentication: set influxdb.username and ") +
+             config::kInfluxPasswordVariable + " (or influxdb.password_file)";
+    }
+    return std::string("; check influxdb.username and its password (") +
+           config::kInfluxPasswordVariable +
+           " or influxdb.password_file) and that the user may write to the database";
+  }
+  if (options_.api_version != 1 || response.status != 404 ||
+      response.body.find("database not found") == std::string::npos) {
+    return "";
+  }
+  const std::string create = "CREATE DATABASE " + quoted_identifier(options_.database);
+  if (!options_.create_database) {
+    return "; create it (influx -execute '" + create + "') or set influxdb.create_database: true";
+  }
+  if (database_created_) {
+    // Dropped while we write: make it again rather than refuse every batch from now on.
+    database_pending_ = true;
+    return "; it was dropped after the writer created it and is created again before the "
+           "next batch";
+  }
+  return "; influxdb.create_database could not create it (see the earlier warning): run " + create +
+         " as an admin user";
 }
 
 void InfluxWriter::report(const Status& status) {

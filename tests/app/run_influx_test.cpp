@@ -1,12 +1,18 @@
 // `galfriday run --mode paper` with InfluxDB metrics (docs/persistence.md), as a separate process
 // against the local Kraken simulator on loopback:
 //   - against a real influxd 1.x (scripts/with-test-server.sh influx sets
-//     GALFRIDAY_TEST_INFLUX_URL): market data, features, predictions, portfolio equity, latency
-//     and queue depths arrive with their pair tags and sane values, read back through the HTTP
-//     /query API and the `influx` CLI; the log lines of the shutdown arrive too, so the buffer
-//     was sent after the engine stopped;
+//     GALFRIDAY_TEST_INFLUX_URL) without the database: the run creates it
+//     (influxdb.create_database defaults to true); market data, features, predictions,
+//     portfolio equity, latency and queue depths arrive with their pair tags and sane values, read
+//     back through the HTTP /query API and the `influx` CLI; the log lines of the shutdown arrive
+//     too, so the buffer was sent after the engine stopped;
 //   - against a closed loopback port: trading runs on, the back-pressure is logged with the
 //     writer's counters, and the run still shuts down in order (exit 0);
+//   - against an influxd that checks credentials (influx-auth: GALFRIDAY_TEST_INFLUX_AUTH_URL
+//     and its admin user): with a wrong GALFRIDAY_INFLUX_PASSWORD the log warns of HTTP 401
+//     and the summary counts the refused points, trading goes on (exit 0); with the right
+//     password from influxdb.password_file the metrics arrive; neither password appears in the
+//     console output or the log file;
 //   - bad InfluxDB settings: exit 2 with a message naming the setting.
 //
 // Nothing waits on a fixed time: every wait polls a condition up to a generous deadline.
@@ -21,6 +27,7 @@
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -55,8 +62,11 @@ constexpr auto kQueryTimeout = std::chrono::seconds(10);
 // The influxd of scripts/with-test-server.sh, read through its HTTP /query API (InfluxQL).
 class InfluxQuery {
  public:
-  InfluxQuery(std::string url, std::string database)
-      : url_(std::move(url)), database_(std::move(database)) {
+  // `authorization`: the Authorization header for an influxd that checks credentials.
+  InfluxQuery(std::string url, std::string database, std::string authorization = "")
+      : url_(std::move(url)),
+        database_(std::move(database)),
+        authorization_(std::move(authorization)) {
     auto transport = net::BeastHttpTransport::create();
     EXPECT_TRUE(transport.is_ok()) << transport.status().to_string();
     if (transport) transport_ = std::move(*transport);
@@ -67,6 +77,7 @@ class InfluxQuery {
     net::HttpRequest request;
     request.method = net::HttpMethod::kPost;
     request.url = url_ + "/query?epoch=ns&db=" + database_ + "&q=" + percent_encode(influxql);
+    if (!authorization_.empty()) request.headers.push_back({"Authorization", authorization_});
     auto response = transport_->send(request, kQueryTimeout);
     if (!response) return response.status();
     if (response->status != 200) {
@@ -96,6 +107,17 @@ class InfluxQuery {
     return out;
   }
 
+  // Whether SHOW DATABASES lists this query's database.
+  bool database_exists() {
+    auto answer = run("SHOW DATABASES");
+    EXPECT_TRUE(answer.is_ok()) << answer.status().to_string();
+    if (!answer || !(*answer)["results"][0].contains("series")) return false;
+    for (const Json& row : (*answer)["results"][0]["series"][0]["values"]) {
+      if (row[0] == database_) return true;
+    }
+    return false;
+  }
+
   // The distinct values of a tag (or string field) in rows.
   static std::set<std::string> values_of(const std::vector<Row>& rows, const std::string& key) {
     std::set<std::string> out;
@@ -109,6 +131,7 @@ class InfluxQuery {
  private:
   std::string url_;
   std::string database_;
+  std::string authorization_;
   std::unique_ptr<net::BeastHttpTransport> transport_;
 };
 
@@ -180,8 +203,7 @@ TEST_F(PaperRunInfluxTest, MetricsReachInfluxDbWithPairTagsAndTheBufferIsSentAtS
   ASSERT_NE(url, nullptr) << "run through scripts/with-test-server.sh influx -- <binary>";
   const std::string database = "gf_run_" + std::to_string(::getpid());
   InfluxQuery influx(url, database);
-  auto created = influx.run("CREATE DATABASE " + database);
-  ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+  ASSERT_FALSE(influx.database_exists()) << "the run must create it";
 
   const auto config = write_config(std::string("  enabled: true\n") + "  url: " + url + "\n" +
                                        "  database: " + database + "\n" +
@@ -201,6 +223,8 @@ TEST_F(PaperRunInfluxTest, MetricsReachInfluxDbWithPairTagsAndTheBufferIsSentAtS
   run->signal(SIGTERM);
   ASSERT_EQ(run->wait_exit(), 0) << run->output();
   EXPECT_THAT(run->output(), HasSubstr("metrics: InfluxDB writer stopped:"));
+  EXPECT_TRUE(influx.database_exists());
+  EXPECT_THAT(run->output(), Not(HasSubstr("CREATE DATABASE")));
 
   const auto books = influx.rows("market_book");
   EXPECT_EQ(InfluxQuery::values_of(books, "pair"), pairs_);
@@ -394,6 +418,104 @@ TEST_F(PaperRunInfluxTest, UnreachableInfluxDbDoesNotStopTradingAndBackPressureI
   EXPECT_TRUE(stopping_last_state);
 }
 
+// Sets an environment variable for the children started in its lifetime.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) saved_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (saved_) {
+      ::setenv(name_, saved_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> saved_;
+};
+
+TEST_F(PaperRunInfluxTest, UsernameAndPasswordAuthenticateAndThePasswordIsNeverLogged) {
+  const char* url = std::getenv("GALFRIDAY_TEST_INFLUX_AUTH_URL");
+  const char* user = std::getenv("GALFRIDAY_TEST_INFLUX_AUTH_USER");
+  const char* password = std::getenv("GALFRIDAY_TEST_INFLUX_AUTH_PASSWORD");
+  ASSERT_TRUE(url != nullptr && user != nullptr && password != nullptr)
+      << "run through scripts/with-test-server.sh influx influx-auth -- <binary>";
+  const std::string database = "gf_auth_" + std::to_string(::getpid());
+  InfluxQuery influx(url, database, "Basic " + base64_encode(std::string(user) + ":" + password));
+  ASSERT_FALSE(influx.database_exists());
+  const std::filesystem::path log_file = data_dir_ / "logs" / "galfriday.log";
+  const std::string influxdb = std::string("  enabled: true\n") + "  url: " + url + "\n" +
+                               "  database: " + database + "\n" + "  username: " + user + "\n" +
+                               "  flush_interval_ms: 100\n" + "  sample_interval_ms: 200\n";
+  const ScopedEnv no_token(config::kInfluxTokenVariable, "");
+
+  {  // A wrong password: warned with HTTP 401, points refused and counted, trading goes on.
+    const std::string wrong = "wrong-password-" + std::to_string(::getpid());
+    const ScopedEnv env(config::kInfluxPasswordVariable, wrong);
+    auto run = start_run(write_config(influxdb, "wrong.yaml"));
+    const std::string refused =
+        "metrics back-pressure, trading continues: metrics: InfluxDB refused a batch of ";
+    const auto deadline = SteadyClock::now() + kRunDeadline;
+    while (SteadyClock::now() < deadline && run->running() &&
+           run->output().find(refused) == std::string::npos) {
+      std::this_thread::sleep_for(kRunPoll);
+    }
+    run->signal(SIGTERM);
+    ASSERT_EQ(run->wait_exit(), 0) << run->output();
+    const std::string output = run->output();
+    EXPECT_THAT(output, HasSubstr(refused));
+    EXPECT_THAT(output, HasSubstr("with HTTP 401: {\"error\":\"authorization failed\"}; check "
+                                  "influxdb.username and its password"));
+    EXPECT_THAT(output, HasSubstr("could not create the InfluxDB database"));
+    std::smatch summary;
+    ASSERT_TRUE(std::regex_search(output, summary,
+                                  std::regex("metrics: InfluxDB writer stopped: 0 point\\(s\\) "
+                                             "written, [0-9]+ buffered, [0-9]+ dropped, ([0-9]+) "
+                                             "refused by InfluxDB")))
+        << output;
+    EXPECT_GT(std::stoll(summary[1].str()), 0);
+    EXPECT_THAT(output, Not(HasSubstr(wrong)));
+    const std::string logged = test::read_text_file(log_file);
+    EXPECT_THAT(logged, HasSubstr("HTTP 401"));
+    EXPECT_THAT(logged, Not(HasSubstr(wrong)));
+    EXPECT_FALSE(influx.database_exists());
+  }
+
+  {  // The right password, from a mode-0600 file: the database is created and metrics arrive.
+    const std::filesystem::path password_file = dir_ / "influx-password.yaml";
+    std::ofstream(password_file) << "password: \"" << password << "\"\n";
+    std::filesystem::permissions(
+        password_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    const ScopedEnv no_password(config::kInfluxPasswordVariable, "");
+    auto run = start_run(
+        write_config(influxdb + "  password_file: " + password_file.string() + "\n", "right.yaml"));
+    const auto deadline = SteadyClock::now() + kRunDeadline;
+    bool flowing = false;
+    while (!flowing && SteadyClock::now() < deadline && run->running()) {
+      flowing = influx.database_exists() && !influx.rows("portfolio").empty();
+      if (!flowing) std::this_thread::sleep_for(kRunPoll);
+    }
+    ASSERT_TRUE(flowing) << run->output();
+    run->signal(SIGTERM);
+    ASSERT_EQ(run->wait_exit(), 0) << run->output();
+    const std::string output = run->output();
+    EXPECT_THAT(output, Not(HasSubstr("HTTP 401")));
+    EXPECT_THAT(output, HasSubstr(" 0 refused by InfluxDB"));
+    EXPECT_THAT(output, Not(HasSubstr(password)));
+    EXPECT_THAT(test::read_text_file(log_file), Not(HasSubstr(password)));
+    // The log lines went to InfluxDB through the redactor too.
+    for (const std::string& message : InfluxQuery::values_of(influx.rows("log"), "message")) {
+      EXPECT_THAT(message, Not(HasSubstr(password)));
+    }
+  }
+}
+
 TEST_F(PaperRunInfluxTest, BadInfluxSettingsAreRefusedNamingTheSetting) {
   const std::string bin = GF_GALFRIDAY_BIN;
   const auto refused = [&](const std::string& influxdb, const std::string& name,
@@ -418,6 +540,18 @@ TEST_F(PaperRunInfluxTest, BadInfluxSettingsAreRefusedNamingTheSetting) {
   EXPECT_EQ(no_token.exit_code, 2) << no_token.output;
   EXPECT_THAT(no_token.output, HasSubstr("GALFRIDAY_INFLUX_TOKEN"));
   EXPECT_THAT(no_token.output, Not(HasSubstr("galfriday running")));
+
+  const CommandResult both = refused("  enabled: true\n  username: metrics\n", "both.yaml",
+                                     "GALFRIDAY_INFLUX_TOKEN=t0k3n-value "
+                                     "GALFRIDAY_INFLUX_PASSWORD=pw-value-123 ");
+  EXPECT_EQ(both.exit_code, 2) << both.output;
+  EXPECT_THAT(both.output, HasSubstr("GALFRIDAY_INFLUX_TOKEN and influxdb.username are both set"));
+  EXPECT_THAT(both.output, Not(HasSubstr("pw-value-123")));
+
+  const CommandResult no_password = refused("  enabled: true\n  username: metrics\n", "nopw.yaml",
+                                            "env -u GALFRIDAY_INFLUX_PASSWORD ");
+  EXPECT_EQ(no_password.exit_code, 2) << no_password.output;
+  EXPECT_THAT(no_password.output, HasSubstr("GALFRIDAY_INFLUX_PASSWORD"));
 }
 
 }  // namespace

@@ -298,7 +298,10 @@ TEST(ConfigExample, MentionsEveryKey) {
                           "flush_interval_ms",
                           "max_buffered_points",
                           "sample_interval_ms",
-                          "stop_timeout_ms"}) {
+                          "stop_timeout_ms",
+                          "create_database",
+                          "username",
+                          "password_file"}) {
     EXPECT_THAT(text, HasSubstr(std::string(key) + ":")) << key;
   }
 }
@@ -1168,6 +1171,116 @@ TEST(ConfigLoader, MarketDataRangesAreChecked) {
   EXPECT_FALSE(result.config.has_value());
 }
 
+// --- InfluxDB secrets -------------------------------------------------------------------------
+
+constexpr const char* kInfluxPassword = "pw-9d41c7e2";
+
+// Each test starts without the InfluxDB variables and gets the original ones back after.
+class InfluxSecretsTest : public TempDir {
+ protected:
+  void SetUp() override {
+    TempDir::SetUp();
+    for (const char* name : {kInfluxTokenVariable, kInfluxPasswordVariable}) {
+      if (const char* value = std::getenv(name)) saved_.emplace_back(name, value);
+      ::unsetenv(name);
+    }
+  }
+  void TearDown() override {
+    ::unsetenv(kInfluxTokenVariable);
+    ::unsetenv(kInfluxPasswordVariable);
+    for (const auto& [name, value] : saved_) ::setenv(name.c_str(), value.c_str(), 1);
+    TempDir::TearDown();
+  }
+
+  static InfluxConfig with_user(std::optional<std::filesystem::path> password_file = {}) {
+    InfluxConfig influx;
+    influx.username = "metrics";
+    influx.password_file = std::move(password_file);
+    return influx;
+  }
+
+  std::vector<std::pair<std::string, std::string>> saved_;
+};
+
+TEST_F(InfluxSecretsTest, NoUsernameGivesTheTokenAndNoPassword) {
+  const auto none = load_influx_secrets(InfluxConfig{});
+  ASSERT_TRUE(none.is_ok()) << none.status().to_string();
+  EXPECT_TRUE(none->token.empty());
+  EXPECT_TRUE(none->password.empty());
+  ::setenv(kInfluxTokenVariable, "t0k3n-value", 1);
+  const auto token = load_influx_secrets(InfluxConfig{});
+  ASSERT_TRUE(token.is_ok()) << token.status().to_string();
+  EXPECT_EQ(token->token, "t0k3n-value");
+}
+
+TEST_F(InfluxSecretsTest, TokenAndUsernameTogetherAreAnErrorNamingBoth) {
+  ::setenv(kInfluxTokenVariable, "t0k3n-value", 1);
+  ::setenv(kInfluxPasswordVariable, kInfluxPassword, 1);
+  const auto secrets = load_influx_secrets(with_user());
+  ASSERT_FALSE(secrets.is_ok());
+  EXPECT_EQ(secrets.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(secrets.status().message(),
+            "GALFRIDAY_INFLUX_TOKEN and influxdb.username are both set; use the token (InfluxDB "
+            "2.x) or influxdb.username with GALFRIDAY_INFLUX_PASSWORD (InfluxDB 1.x), not both");
+}
+
+TEST_F(InfluxSecretsTest, PasswordWithoutUsernameAndUsernameWithoutPasswordAreErrors) {
+  ::setenv(kInfluxPasswordVariable, kInfluxPassword, 1);
+  const auto no_user = load_influx_secrets(InfluxConfig{});
+  ASSERT_FALSE(no_user.is_ok());
+  EXPECT_EQ(no_user.status().message(),
+            "GALFRIDAY_INFLUX_PASSWORD is set but influxdb.username is empty; set both or neither");
+  ::unsetenv(kInfluxPasswordVariable);
+  const auto no_password = load_influx_secrets(with_user());
+  ASSERT_FALSE(no_password.is_ok());
+  EXPECT_EQ(no_password.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(no_password.status().message(), HasSubstr("GALFRIDAY_INFLUX_PASSWORD"));
+  EXPECT_THAT(no_password.status().message(), HasSubstr("influxdb.password_file"));
+}
+
+TEST_F(InfluxSecretsTest, PasswordFromTheEnvironmentWinsOverTheFile) {
+  const auto path = write("influx.yaml", "password: from-the-file\n", 0600);
+  ::setenv(kInfluxPasswordVariable, kInfluxPassword, 1);
+  const auto secrets = load_influx_secrets(with_user(path));
+  ASSERT_TRUE(secrets.is_ok()) << secrets.status().to_string();
+  EXPECT_EQ(secrets->password, kInfluxPassword);
+  EXPECT_TRUE(secrets->token.empty());
+}
+
+TEST_F(InfluxSecretsTest, PasswordFileFollowsTheCredentialsFileRules) {
+  const auto good =
+      write("influx.yaml", std::string("password: \"") + kInfluxPassword + "\"\n", 0600);
+  const auto secrets = load_influx_secrets(with_user(good));
+  ASSERT_TRUE(secrets.is_ok()) << secrets.status().to_string();
+  EXPECT_EQ(secrets->password, kInfluxPassword);
+
+  const auto shared = write("shared.yaml", std::string("password: ") + kInfluxPassword, 0644);
+  const auto refused = load_influx_secrets(with_user(shared));
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message(), "InfluxDB password file " + shared.string() +
+                                            " has mode 0644; run chmod 600 " + shared.string());
+
+  const auto link = dir_ / "link.yaml";
+  std::filesystem::create_symlink(good, link);
+  const auto linked = load_influx_secrets(with_user(link));
+  ASSERT_FALSE(linked.is_ok());
+  EXPECT_THAT(linked.status().message(), HasSubstr("point influxdb.password_file at the file"));
+
+  const auto wrong_key = write("wrong.yaml", std::string("pasword: ") + kInfluxPassword, 0600);
+  const auto missing = load_influx_secrets(with_user(wrong_key));
+  ASSERT_FALSE(missing.is_ok());
+  EXPECT_EQ(missing.status().message(), "InfluxDB password file " + wrong_key.string() +
+                                            ": password is missing or empty; it needs non-empty "
+                                            "password");
+  const auto absent = load_influx_secrets(with_user(dir_ / "absent.yaml"));
+  ASSERT_FALSE(absent.is_ok());
+  EXPECT_EQ(absent.status().code(), StatusCode::kNotFound);
+  for (const auto& status : {refused.status(), linked.status(), missing.status()}) {
+    EXPECT_THAT(status.to_string(), Not(HasSubstr(kInfluxPassword)));
+  }
+}
+
 // --- database and influxdb (docs/persistence.md) ---------------------------------------------
 
 TEST(ConfigDatabase, ReadsThePostgresBackendAndInfluxSettings) {
@@ -1214,6 +1327,55 @@ TEST(ConfigDatabase, InfluxSamplingKeysAndVersionTwoNeedsOrgAndBucket) {
             "influxdb.bucket");
   // Disabled, the 2.x settings may stay incomplete.
   EXPECT_FALSE(load_valid("influxdb: {api_version: 2}\n").influxdb.enabled);
+}
+
+TEST(ConfigDatabase, InfluxAuthenticationAndDatabaseCreationKeys) {
+  const InfluxConfig defaults = default_config().influxdb;
+  EXPECT_TRUE(defaults.create_database) << "a fresh influxd works without a manual step";
+  EXPECT_TRUE(defaults.username.empty());
+  EXPECT_FALSE(defaults.password_file.has_value());
+  const Config config = load_valid(
+      "influxdb: {enabled: true, create_database: false, username: metrics,\n"
+      "           password_file: /etc/galfriday/influx.yaml}\n");
+  EXPECT_FALSE(config.influxdb.create_database);
+  EXPECT_EQ(config.influxdb.username, "metrics");
+  EXPECT_EQ(config.influxdb.password_file, std::filesystem::path("/etc/galfriday/influx.yaml"));
+  EXPECT_FALSE(load_valid("influxdb: {password_file: null}\n").influxdb.password_file.has_value());
+  EXPECT_EQ(only_error("influxdb: {create_database: yes please}\n").path,
+            "influxdb.create_database");
+}
+
+TEST(ConfigDatabase, InfluxSecretsInTheFileAreRefusedWithoutEchoingThem) {
+  for (const std::string yaml : {"influxdb: {url: \"http://metrics:s3cr3t-pw@influx:8086\"}\n",
+                                 "influxdb: {url: \"https://metrics@influx:8086/\"}\n"}) {
+    const ConfigIssue issue = only_error(yaml);
+    EXPECT_EQ(issue.path, "influxdb.url");
+    EXPECT_THAT(issue.message, HasSubstr("influxdb.username"));
+    EXPECT_THAT(issue.message, HasSubstr("GALFRIDAY_INFLUX_PASSWORD"));
+    EXPECT_THAT(issue.message, Not(HasSubstr("s3cr3t-pw")));
+  }
+  // An '@' in the path or query is not userinfo.
+  EXPECT_EQ(load_valid("influxdb: {url: \"http://influx:8086/a@b\"}\n").influxdb.url,
+            "http://influx:8086/a@b");
+  const ConfigIssue password = only_error("influxdb: {username: m, password: s3cr3t-pw}\n");
+  EXPECT_EQ(password.to_string(),
+            "line 1: influxdb.password: secrets do not go in the config file: use "
+            "GALFRIDAY_INFLUX_PASSWORD or influxdb.password_file");
+  const ConfigIssue token = only_error("influxdb: {token: t0k3n-value}\n");
+  EXPECT_EQ(token.path, "influxdb.token");
+  EXPECT_THAT(token.message, HasSubstr("GALFRIDAY_INFLUX_TOKEN"));
+  EXPECT_THAT(token.message, Not(HasSubstr("t0k3n-value")));
+}
+
+TEST(ConfigDatabase, InfluxUsernameIsOneXOnlyAndThePasswordFileNeedsIt) {
+  EXPECT_EQ(
+      only_error("influxdb: {api_version: 2, org: a, bucket: b, username: metrics}\n").to_string(),
+      "line 1: influxdb.username: is InfluxDB 1.x authentication; with "
+      "influxdb.api_version 2 use the token (GALFRIDAY_INFLUX_TOKEN) and leave "
+      "influxdb.username empty");
+  EXPECT_EQ(only_error("influxdb: {password_file: /tmp/pw.yaml}\n").to_string(),
+            "line 1: influxdb.password_file: is set but influxdb.username is empty; set both or "
+            "neither");
 }
 
 TEST(ConfigLoader, LiveTradingKeysLoadAndAreValidated) {

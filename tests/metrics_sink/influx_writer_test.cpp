@@ -8,6 +8,7 @@
 #include <spdlog/logger.h>
 
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -91,14 +92,14 @@ TEST(InfluxWriteUrl, OptionsComeFromTheConfigSectionAndTheTokenFromTheEnvironmen
   config.batch_points = 10;
   config.flush_interval_ms = 250;
   config.stop_timeout_ms = 1500;
-  const InfluxWriterOptions options = influx_options(config, "t0k3n");
+  const InfluxWriterOptions options = influx_options(config, {.token = "t0k3n", .password = ""});
   EXPECT_EQ(options.token, "t0k3n");
   EXPECT_EQ(options.batch_points, 10U);
   EXPECT_EQ(options.flush_interval, 250ms);
   EXPECT_EQ(options.stop_timeout, 1500ms);
   EXPECT_EQ(influx_write_url(options).value(),
             "http://127.0.0.1:8086/api/v2/write?org=acme&bucket=gf&precision=ns");
-  EXPECT_FALSE(influx_write_url(influx_options(config, nullptr)).is_ok()) << "2.x needs a token";
+  EXPECT_FALSE(influx_write_url(influx_options(config, {})).is_ok()) << "2.x needs a token";
 }
 
 TEST(InfluxWriter, SendsFullBatchesAndTheRestOnFlush) {
@@ -157,6 +158,201 @@ TEST(InfluxWriter, VersionTwoSendsTheToken) {
     if (header.name == "Authorization") has_token = header.value == "Token t0k3n-secret";
   }
   EXPECT_TRUE(has_token);
+}
+
+// Collects what the writer reports to on_error.
+struct ErrorLog {
+  std::mutex mutex;
+  std::vector<Status> errors;
+  std::function<void(const Status&)> hook() {
+    return [this](const Status& status) {
+      std::lock_guard lock(mutex);
+      errors.push_back(status);
+    };
+  }
+  std::vector<Status> take() {
+    std::lock_guard lock(mutex);
+    return std::move(errors);
+  }
+};
+
+std::string header(const net::HttpRequest& request, std::string_view name) {
+  for (const auto& h : request.headers) {
+    if (h.name == name) return h.value;
+  }
+  return "";
+}
+
+constexpr const char* kPassword = "open sesame";
+constexpr const char* kCreateBody = "q=CREATE%20DATABASE%20%22gal%20friday%22";
+
+TEST(InfluxWriteUrl, RefusesCredentialsThatDoNotFitTheVersion) {
+  InfluxWriterOptions options = fast_options();
+  options.username = "metrics";
+  EXPECT_NE(influx_write_url(options).status().message().find("GALFRIDAY_INFLUX_PASSWORD"),
+            std::string::npos);
+  options.password = kPassword;
+  EXPECT_TRUE(influx_write_url(options).is_ok());
+  options.token = "t0k3n-secret";
+  EXPECT_EQ(influx_write_url(options).status().code(), StatusCode::kInvalidArgument);
+  options.api_version = 2;
+  options.org = "o";
+  options.bucket = "b";
+  options.token.clear();
+  EXPECT_NE(influx_write_url(options).status().message().find("influxdb.username"),
+            std::string::npos);
+  config::InfluxConfig config;
+  config.username = "metrics";
+  config.create_database = false;
+  const InfluxWriterOptions from_config =
+      influx_options(config, {.token = "", .password = kPassword});
+  EXPECT_EQ(from_config.username, "metrics");
+  EXPECT_EQ(from_config.password, kPassword);
+  EXPECT_FALSE(from_config.create_database);
+  EXPECT_TRUE(influx_options(config::InfluxConfig{}, {}).create_database) << "config default";
+}
+
+TEST(InfluxWriter, VersionOneCreatesTheDatabaseOnceWithBasicAuthBeforeTheFirstWrite) {
+  ScriptedTransport transport;
+  InfluxWriterOptions options = fast_options();
+  options.username = "metrics";
+  options.password = kPassword;
+  options.create_database = true;
+  transport.push(net::HttpResponse{200, {}, R"({"results":[{"statement_id":0}]})"});
+  auto writer = InfluxWriter::create(transport, options).value();
+  ASSERT_TRUE(writer->write(sample(1)).is_ok());
+  ASSERT_TRUE(writer->flush(10s));
+  ASSERT_TRUE(writer->write(sample(2)).is_ok());
+  ASSERT_TRUE(writer->flush(10s));
+  const auto requests = transport.requests();
+  ASSERT_EQ(requests.size(), 3U) << "CREATE DATABASE once, then two writes";
+  EXPECT_EQ(requests[0].method, net::HttpMethod::kPost);
+  EXPECT_EQ(requests[0].url, "http://127.0.0.1:8086/query");
+  EXPECT_EQ(requests[0].body, kCreateBody);
+  EXPECT_EQ(header(requests[0], "Content-Type"), "application/x-www-form-urlencoded");
+  // RFC 7617's encoding of "metrics:open sesame".
+  for (const auto& request : requests) {
+    EXPECT_EQ(header(request, "Authorization"), "Basic bWV0cmljczpvcGVuIHNlc2FtZQ==");
+    EXPECT_EQ(request.url.find(kPassword), std::string::npos);
+    EXPECT_EQ(request.url.find("open%20sesame"), std::string::npos);
+  }
+  EXPECT_EQ(requests[1].url, "http://127.0.0.1:8086/write?db=gal%20friday&precision=ns");
+  EXPECT_EQ(writer->stats().written_points, 2U);
+}
+
+TEST(InfluxWriter, AnUnreachableServerLeavesTheDatabaseToCreateBeforeTheRetriedWrite) {
+  ScriptedTransport transport;
+  transport.push(unavailable("connecting to 127.0.0.1:8086: Connection refused"));
+  transport.push(net::HttpResponse{503, {}, "starting"});
+  transport.push(net::HttpResponse{200, {}, R"({"results":[{"statement_id":0}]})"});
+  ErrorLog log;
+  InfluxWriterOptions options = fast_options();
+  options.create_database = true;
+  options.on_error = log.hook();
+  auto writer = InfluxWriter::create(transport, options).value();
+  ASSERT_TRUE(writer->write(sample(1)).is_ok());
+  ASSERT_TRUE(writer->flush(10s));
+  const auto requests = transport.requests();
+  ASSERT_EQ(requests.size(), 4U);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(requests[i].body, kCreateBody) << i;
+  EXPECT_EQ(requests[3].body, "m,pair=BTC/USD v=1i 1\n");
+  EXPECT_EQ(header(requests[0], "Authorization"), "") << "no username, no credentials";
+  const InfluxWriterStats stats = writer->stats();
+  EXPECT_EQ(stats.written_points, 1U);
+  EXPECT_EQ(stats.retries, 2U);
+  const auto errors = log.take();
+  ASSERT_EQ(errors.size(), 1U) << "one report for the retry run";
+  EXPECT_EQ(errors[0].code(), StatusCode::kUnavailable);
+}
+
+TEST(InfluxWriter, ARefusedCreateIsReportedWithTheServersMessageAndWritesGoOn) {
+  ScriptedTransport transport;
+  const std::string refusal =
+      R"({"error":"error authorizing query: metrics not authorized to execute statement )"
+      R"('CREATE DATABASE "gal friday"', requires admin privilege"})";
+  transport.push(net::HttpResponse{403, {}, refusal});
+  ErrorLog log;
+  InfluxWriterOptions options = fast_options();
+  options.username = "metrics";
+  options.password = kPassword;
+  options.create_database = true;
+  options.on_error = log.hook();
+  auto writer = InfluxWriter::create(transport, options).value();
+  ASSERT_TRUE(writer->write(sample(1)).is_ok());
+  ASSERT_TRUE(writer->flush(10s));
+  EXPECT_EQ(transport.requests().size(), 2U);
+  EXPECT_EQ(writer->stats().written_points, 1U);
+  const auto errors = log.take();
+  ASSERT_EQ(errors.size(), 1U);
+  EXPECT_EQ(errors[0].code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(errors[0].message().find("HTTP 403"), std::string::npos) << errors[0].message();
+  EXPECT_NE(errors[0].message().find("requires admin privilege"), std::string::npos);
+  EXPECT_NE(errors[0].message().find("influxdb.create_database: false"), std::string::npos);
+  EXPECT_EQ(errors[0].message().find(kPassword), std::string::npos);
+}
+
+TEST(InfluxWriter, DatabaseNotFoundSaysWhatToDo) {
+  const net::HttpResponse not_found{404, {}, R"({"error":"database not found: \"gal friday\""})"};
+  {  // auto-creation off: the user creates it or turns it on
+    ScriptedTransport transport;
+    transport.push(not_found);
+    ErrorLog log;
+    InfluxWriterOptions options = fast_options();
+    options.on_error = log.hook();
+    auto writer = InfluxWriter::create(transport, options).value();
+    ASSERT_TRUE(writer->write(sample(1)).is_ok());
+    ASSERT_TRUE(writer->flush(10s));
+    EXPECT_EQ(writer->stats().rejected_points, 1U);
+    const auto errors = log.take();
+    ASSERT_EQ(errors.size(), 1U);
+    EXPECT_NE(errors[0].message().find("HTTP 404"), std::string::npos) << errors[0].message();
+    EXPECT_NE(errors[0].message().find("CREATE DATABASE \"gal friday\""), std::string::npos);
+    EXPECT_NE(errors[0].message().find("influxdb.create_database: true"), std::string::npos);
+  }
+  {  // created, then dropped while running: created again before the next batch
+    ScriptedTransport transport;
+    transport.push(net::HttpResponse{200, {}, R"({"results":[{"statement_id":0}]})"});
+    transport.push(not_found);
+    ErrorLog log;
+    InfluxWriterOptions options = fast_options();
+    options.create_database = true;
+    options.on_error = log.hook();
+    auto writer = InfluxWriter::create(transport, options).value();
+    ASSERT_TRUE(writer->write(sample(1)).is_ok());
+    ASSERT_TRUE(writer->flush(10s));
+    ASSERT_TRUE(writer->write(sample(2)).is_ok());
+    ASSERT_TRUE(writer->flush(10s));
+    const auto requests = transport.requests();
+    ASSERT_EQ(requests.size(), 4U);
+    EXPECT_EQ(requests[2].body, kCreateBody);
+    EXPECT_EQ(requests[3].body, "m,pair=BTC/USD v=2i 2\n");
+    EXPECT_EQ(writer->stats().rejected_points, 1U);
+    EXPECT_EQ(writer->stats().written_points, 1U);
+    const auto errors = log.take();
+    ASSERT_EQ(errors.size(), 1U);
+    EXPECT_NE(errors[0].message().find("created again"), std::string::npos);
+  }
+}
+
+TEST(InfluxWriter, UnauthorizedWritesAreRefusedWithAdviceAndNoPassword) {
+  ScriptedTransport transport;
+  transport.push(net::HttpResponse{401, {}, R"({"error":"authorization failed"})"});
+  ErrorLog log;
+  InfluxWriterOptions options = fast_options();
+  options.username = "metrics";
+  options.password = kPassword;
+  options.on_error = log.hook();
+  auto writer = InfluxWriter::create(transport, options).value();
+  ASSERT_TRUE(writer->write(sample(1)).is_ok());
+  ASSERT_TRUE(writer->flush(10s));
+  EXPECT_EQ(writer->stats().rejected_points, 1U);
+  const auto errors = log.take();
+  ASSERT_EQ(errors.size(), 1U);
+  EXPECT_EQ(errors[0].message(),
+            "metrics: InfluxDB refused a batch of 1 point(s) with HTTP 401: "
+            "{\"error\":\"authorization failed\"}; check influxdb.username and its password "
+            "(GALFRIDAY_INFLUX_PASSWORD or influxdb.password_file) and that the user may write to "
+            "the database");
 }
 
 TEST(InfluxWriter, RetriesTransientFailuresInOrderAndDropsRefusedBatches) {

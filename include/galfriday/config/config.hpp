@@ -331,18 +331,26 @@ struct DatabaseConfig {
   bool operator==(const DatabaseConfig&) const = default;
 };
 
-// Metrics to InfluxDB (module metrics_sink, docs/persistence.md). The 2.x token comes from the
-// environment variable GALFRIDAY_INFLUX_TOKEN only.
+// Metrics to InfluxDB (module metrics_sink, docs/persistence.md). Secrets never come from this
+// file (load_influx_secrets): the 2.x token from GALFRIDAY_INFLUX_TOKEN, the 1.x password from
+// GALFRIDAY_INFLUX_PASSWORD or password_file.
 struct InfluxConfig {
   bool enabled = false;
-  std::string url = "http://127.0.0.1:8086";
+  std::string url = "http://127.0.0.1:8086";  // without credentials (a load error)
   int api_version = 1;                 // 1: POST /write?db=  2: POST /api/v2/write?org=&bucket=
   std::string database = "galfriday";  // 1.x
-  std::string org;                     // 2.x
-  std::string bucket;                  // 2.x
-  int batch_points = 5000;             // points per request
-  int flush_interval_ms = 1000;        // a partial batch is sent after this long
-  int max_buffered_points = 100000;    // beyond this, new points are dropped and counted
+  // 1.x: CREATE DATABASE before the first write (a no-op when it exists; needs an admin user
+  // when InfluxDB checks authentication). A failure is a warning, writes go on.
+  bool create_database = true;
+  // 1.x authentication (HTTP Basic): empty sends no credentials. Excludes the token.
+  std::string username;
+  // Optional YAML file (mode 0600) with the key `password`; GALFRIDAY_INFLUX_PASSWORD wins.
+  std::optional<std::filesystem::path> password_file;
+  std::string org;                   // 2.x
+  std::string bucket;                // 2.x
+  int batch_points = 5000;           // points per request
+  int flush_interval_ms = 1000;      // a partial batch is sent after this long
+  int max_buffered_points = 100000;  // beyond this, new points are dropped and counted
   // `galfriday run`: portfolio, positions, queue depths and the writer's counters are sampled
   // this often (market data, features and predictions are written as they happen).
   int sample_interval_ms = 10000;
@@ -408,5 +416,21 @@ struct Secrets {
 // file with mode 0600 (no group/other bits) or loading fails with kPermissionDenied naming
 // the file and its mode. Returns kNotFound when neither source provides them.
 Result<Secrets> load_secrets(const KrakenConfig& kraken);
+
+inline constexpr const char* kInfluxTokenVariable = "GALFRIDAY_INFLUX_TOKEN";
+inline constexpr const char* kInfluxPasswordVariable = "GALFRIDAY_INFLUX_PASSWORD";
+
+// InfluxDB credentials. Never logged: register both with the log redactor as soon as loaded.
+struct InfluxSecrets {
+  std::string token;     // 2.x (GALFRIDAY_INFLUX_TOKEN); empty when unset
+  std::string password;  // 1.x, for influx.username; empty when no username is configured
+};
+
+// The token from GALFRIDAY_INFLUX_TOKEN; with influx.username, the password from
+// GALFRIDAY_INFLUX_PASSWORD or else influx.password_file (same rules as the Kraken credentials
+// file: a regular file of mode 0600, here a YAML map with the key `password`).
+// kInvalidArgument naming the keys when the token and a username are both set, or a password
+// is given without a username; kNotFound when a username has no password.
+Result<InfluxSecrets> load_influx_secrets(const InfluxConfig& influx);
 
 }  // namespace galfriday::config

@@ -16,15 +16,10 @@
 #include <string>
 #include <string_view>
 
+#include "galfriday/core/encoding.hpp"  // base64, as Kraken issues secrets and expects API-Sign
 #include "galfriday/core/status.hpp"
 
 namespace galfriday::live {
-
-// Standard base64 (RFC 4648, with '=' padding), as Kraken issues secrets and expects API-Sign.
-std::string base64_encode(std::string_view bytes);
-// kInvalidArgument on a character outside the alphabet, bad padding or a length that is not a
-// multiple of 4. The message never quotes the input (it may be a secret).
-Result<std::string> base64_decode(std::string_view text);
 
 // Lower-case hex of SHA-256(bytes); for tests and debugging the intermediate digest.
 std::string sha256_hex(std::string_view bytes);

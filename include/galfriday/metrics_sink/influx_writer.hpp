@@ -4,16 +4,25 @@
 // write() (any thread, never blocks on the network) formats the point and appends its line to
 // a bounded buffer. A background thread sends the buffer in batches of up to batch_points
 // lines, when a batch is full or flush_interval after the oldest buffered line:
-//   1.x: POST {url}/write?db={database}&precision=ns
+//   1.x: POST {url}/write?db={database}&precision=ns, with a username
+//        Authorization: Basic base64({username}:{password})
 //   2.x: POST {url}/api/v2/write?org={org}&bucket={bucket}&precision=ns,
 //        Authorization: Token {token}
+// 1.x with create_database: before its first write the writer sends
+//   POST {url}/query  q=CREATE DATABASE "{database}"
+// (a no-op when the database exists). Unreachable, 429 or 5xx: retried with the batch's
+// backoff before the write. Any other refusal (401, 403 for a non-admin user) is reported to
+// on_error and writes go on: the database may exist already.
 // Outcomes of a batch:
 //   204                          written
 //   429, 5xx, transport failure  retried with exponential backoff (retry_backoff_initial ..
 //                                retry_backoff_max) until it succeeds or stop() gives up;
 //                                the batch keeps its place, newer lines wait behind it
 //   other 4xx (bad line, auth, unknown database)  dropped: counted in stats().rejected_points
-//                                and reported to on_error; retrying cannot help
+//                                and reported to on_error with what to do (401: check the
+//                                credentials; 404 database not found: create it, or with
+//                                create_database it is created again before the next batch
+//                                when it was dropped after the writer created it)
 // Back-pressure: when max_buffered_points lines are waiting, write() drops the new point and
 // counts it (stats().dropped_points) and on_error hears of the first drop of a run of drops.
 // Metrics are not worth stalling trading for; the count makes the loss visible.
@@ -21,7 +30,7 @@
 // stop() (and the destructor) sends what is buffered, giving up after stop_timeout when
 // InfluxDB is unreachable (what is left is counted as dropped).
 //
-// The token is never logged and never part of an error message.
+// The token and password are never logged and never part of an error message or URL.
 
 #include <atomic>
 #include <chrono>
@@ -48,6 +57,11 @@ struct InfluxWriterOptions {
   std::string org;                            // 2.x
   std::string bucket;                         // 2.x
   std::string token;                          // 2.x; from GALFRIDAY_INFLUX_TOKEN
+  std::string username;                       // 1.x; empty: no credentials (excludes token)
+  std::string password;                       // 1.x, with username
+  // 1.x: CREATE DATABASE before the first write. The config section defaults it to true;
+  // here it is opt-in so a writer does nothing but write unless asked.
+  bool create_database = false;
   size_t batch_points = 5000;
   std::chrono::milliseconds flush_interval{1000};
   size_t max_buffered_points = 100000;
@@ -70,14 +84,13 @@ struct InfluxWriterStats {
   size_t buffered_points = 0;
 };
 
-inline constexpr const char* kInfluxTokenEnv = "GALFRIDAY_INFLUX_TOKEN";
-
-// The options for the config's influxdb section; `token` is the value of
-// GALFRIDAY_INFLUX_TOKEN (may be null).
-InfluxWriterOptions influx_options(const config::InfluxConfig& config, const char* token);
+// The options for the config's influxdb section and its secrets (config::load_influx_secrets).
+InfluxWriterOptions influx_options(const config::InfluxConfig& config,
+                                   const config::InfluxSecrets& secrets);
 
 // The write URL for the options ("http://h:8086/write?db=galfriday&precision=ns").
-// kInvalidArgument when a required setting is missing.
+// kInvalidArgument when a required setting is missing or the credentials do not fit the
+// version (a username without password, a username and a token).
 Result<std::string> influx_write_url(const InfluxWriterOptions& options);
 
 class InfluxWriter {
@@ -108,11 +121,23 @@ class InfluxWriter {
   // the deadline). Returns the outcome for the counters.
   enum class Outcome { kWritten, kRejected, kAbandoned };
   Outcome send_batch(const std::string& body, size_t points);
+  // Writer thread. CREATE DATABASE; an error only when it is worth trying again (unreachable,
+  // 429, 5xx). A refusal is reported and settles it.
+  Status create_database();
+  // Writer thread. What the user can do about a refused batch ("" when nothing specific).
+  std::string rejection_advice(const net::HttpResponse& response);
   void report(const Status& status);
 
   net::HttpTransport& transport_;
   const InfluxWriterOptions options_;
   const std::string write_url_;
+  const std::string query_url_;      // 1.x /query, for CREATE DATABASE
+  const std::string authorization_;  // the Authorization header's value; empty: none
+
+  // Writer thread only.
+  bool database_pending_ = false;  // CREATE DATABASE still to send
+  bool database_created_ = false;  // this writer created it (or found it): a later "database
+                                   // not found" means it was dropped since
 
   mutable std::mutex mutex_;
   std::condition_variable work_cv_;
