@@ -7,6 +7,7 @@
 #include <map>
 
 #include "../kraken_rest/fake_transport.hpp"
+#include "../support/kraken_account.hpp"
 #include "galfriday/history/bar_catalog.hpp"
 #include "galfriday/history/historical_data_service.hpp"
 #include "galfriday/history/trade_bar_aggregator.hpp"
@@ -21,19 +22,6 @@ using kraken_rest::test_support::FakeTransport;
 using kraken_rest::test_support::ok_response;
 using namespace std::chrono_literals;
 
-InstrumentSpec btc_usd() {
-  InstrumentSpec spec;
-  spec.id = InstrumentId("BTC/USD");
-  spec.altname = "XBTUSD";
-  spec.base = "BTC";
-  spec.quote = "USD";
-  spec.price_precision = 1;
-  spec.qty_precision = 8;
-  spec.cost_precision = 5;
-  spec.tick_size = Price::from_raw(1, 1);
-  return spec;
-}
-
 Price px(std::string_view text) { return *Price::parse(text, 1); }
 Quantity qty(std::string_view text) { return *Quantity::parse(text, 8); }
 Timestamp at(int64_t seconds) { return timestamp_from_seconds(seconds); }
@@ -41,7 +29,7 @@ Timestamp at(int64_t seconds) { return timestamp_from_seconds(seconds); }
 // ---- Aggregation ---------------------------------------------------------------------------
 
 TEST(TradeBarAggregator, BuildsExactBarsWithVwap) {
-  TradeBarAggregator aggregator(btc_usd(), 1min);
+  TradeBarAggregator aggregator(galfriday::test::btc_usd_spec(), 1min);
   // Bar [60, 120): three trades; a fourth trade at 185 closes it (and skips the empty minute).
   EXPECT_FALSE(aggregator.add(at(61), px("100.0"), qty("1"))->has_value());
   EXPECT_FALSE(aggregator.add(at(70), px("103.5"), qty("0.5"))->has_value());
@@ -79,7 +67,7 @@ TEST(TradeBarAggregator, BuildsExactBarsWithVwap) {
 }
 
 TEST(TradeBarAggregator, VwapRoundsHalfEvenAtPricePrecision) {
-  TradeBarAggregator aggregator(btc_usd(), 5min);
+  TradeBarAggregator aggregator(galfriday::test::btc_usd_spec(), 5min);
   ASSERT_TRUE(aggregator.add(at(0), px("10.0"), qty("1")).is_ok());
   ASSERT_TRUE(aggregator.add(at(1), px("10.1"), qty("1")).is_ok());  // mean 10.05 -> 10.0
   auto bar = aggregator.close_if_ended(at(300));
@@ -172,7 +160,7 @@ TEST_F(HistoryServiceTest, FetchOhlcStoresOnlyClosedBarsOfTheRealSample) {
     EXPECT_EQ(request.url, "http://kraken.test/0/public/OHLC?pair=XBTUSD&interval=1");
     return ok_response(official_ohlc_sample());
   });
-  auto report = svc.fetch_ohlc(btc_usd(), 1);
+  auto report = svc.fetch_ohlc(galfriday::test::btc_usd_spec(), 1);
   ASSERT_TRUE(report.is_ok()) << report.status().to_string();
   EXPECT_EQ(report->rows, 4);
   EXPECT_EQ(report->bars_stored, 3);
@@ -190,11 +178,12 @@ TEST_F(HistoryServiceTest, FetchOhlcStoresOnlyClosedBarsOfTheRealSample) {
 
   // `since` filters: only bars starting at or after it.
   clock_.advance_to(at(1688672000));
-  auto later = svc.fetch_ohlc(btc_usd(), 1, at(1688671380));
+  auto later = svc.fetch_ohlc(galfriday::test::btc_usd_spec(), 1, at(1688671380));
   ASSERT_TRUE(later.is_ok());
   EXPECT_EQ(later->bars_stored, 1);
   EXPECT_EQ(stored(1min).size(), 4u);
-  EXPECT_EQ(svc.fetch_ohlc(btc_usd(), 2).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(svc.fetch_ohlc(galfriday::test::btc_usd_spec(), 2).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 // A synthetic Kraken Trades server: pages keyed by the `since` they answer.
@@ -241,7 +230,7 @@ TEST_F(HistoryServiceTest, FetchTradesPaginatesAggregatesAndPaces) {
     if (it == pages.end()) return ok_response(R"({"error":["EGeneral:Invalid arguments"]})");
     return ok_response(it->second);
   });
-  auto report = svc.fetch_trades(btc_usd(), 1, at(1699999980));
+  auto report = svc.fetch_trades(galfriday::test::btc_usd_spec(), 1, at(1699999980));
   ASSERT_TRUE(report.is_ok()) << report.status().to_string();
   EXPECT_EQ(report->pages, 3);
   EXPECT_EQ(report->rows, 5);  // the repeated trade counted once
@@ -282,7 +271,7 @@ TEST_F(HistoryServiceTest, FetchTradesStoresTheRawTradesOnceThroughPersistence) 
   });
   persistence::SqlTradeRepository trades(*db_);
   svc.store_trades_in(&trades);
-  auto report = svc.fetch_trades(btc_usd(), 1, at(1699999980));
+  auto report = svc.fetch_trades(galfriday::test::btc_usd_spec(), 1, at(1699999980));
   ASSERT_TRUE(report.is_ok()) << report.status().to_string();
   EXPECT_EQ(report->trades_stored, 5) << "the trade repeated across pages is stored once";
   EXPECT_EQ(report->bars_stored, 3);
@@ -302,7 +291,7 @@ TEST_F(HistoryServiceTest, FetchTradesStoresTheRawTradesOnceThroughPersistence) 
   EXPECT_EQ(stored_trades->back().price.to_string(), "98.5");
 
   // Fetching the same range again stores nothing new.
-  auto again = svc.fetch_trades(btc_usd(), 1, at(1699999980));
+  auto again = svc.fetch_trades(galfriday::test::btc_usd_spec(), 1, at(1699999980));
   ASSERT_TRUE(again.is_ok()) << again.status().to_string();
   EXPECT_EQ(again->trades_stored, 0);
   auto summary = trades.summary();
@@ -317,7 +306,7 @@ TEST_F(HistoryServiceTest, OpenBarIsNotStoredBeforeItsIntervalEnds) {
   auto& svc = service([&](const net::HttpRequest& request) -> Result<net::HttpResponse> {
     return ok_response(pages.at(since_of(request)));
   });
-  auto report = svc.fetch_trades(btc_usd(), 1, at(1699999980));
+  auto report = svc.fetch_trades(galfriday::test::btc_usd_spec(), 1, at(1699999980));
   ASSERT_TRUE(report.is_ok()) << report.status().to_string();
   EXPECT_EQ(report->bars_stored, 2);
   EXPECT_EQ(stored(1min).size(), 2u);
@@ -329,7 +318,8 @@ TEST_F(HistoryServiceTest, UntilStopsEarly) {
   auto& svc = service([&](const net::HttpRequest& request) -> Result<net::HttpResponse> {
     return ok_response(pages.at(since_of(request)));
   });
-  auto report = svc.fetch_trades(btc_usd(), 1, at(1699999980), at(1700000040));
+  auto report =
+      svc.fetch_trades(galfriday::test::btc_usd_spec(), 1, at(1699999980), at(1700000040));
   ASSERT_TRUE(report.is_ok()) << report.status().to_string();
   EXPECT_EQ(report->pages, 1);
   EXPECT_EQ(report->bars_stored, 1);
@@ -347,7 +337,7 @@ TEST_F(HistoryServiceTest, ErrorMidwayLeavesOnlyCompleteBarsAndSaysWhereToResume
     busy.status = 502;
     return busy;
   });
-  auto report = svc.fetch_trades(btc_usd(), 1, at(1699999980));
+  auto report = svc.fetch_trades(galfriday::test::btc_usd_spec(), 1, at(1699999980));
   ASSERT_FALSE(report.is_ok());
   EXPECT_EQ(report.status().code(), StatusCode::kUnavailable);
   const std::string message = report.status().message();
@@ -374,7 +364,7 @@ TEST_F(HistoryServiceTest, TransientFailureIsRetriedAndNonRetryableIsNot) {
     }
     return ok_response(pages.at(since_of(request)));
   });
-  auto report = svc.fetch_trades(btc_usd(), 1, at(1699999980));
+  auto report = svc.fetch_trades(galfriday::test::btc_usd_spec(), 1, at(1699999980));
   ASSERT_TRUE(report.is_ok()) << report.status().to_string();
   EXPECT_EQ(report->bars_stored, 3);
   EXPECT_EQ(sleeps_.front(), Duration(2s));
@@ -383,7 +373,7 @@ TEST_F(HistoryServiceTest, TransientFailureIsRetriedAndNonRetryableIsNot) {
     return ok_response(R"({"error":["EQuery:Unknown asset pair"]})");
   });
   sleeps_.clear();
-  auto unknown = bad.fetch_trades(btc_usd(), 1, at(1699999980));
+  auto unknown = bad.fetch_trades(galfriday::test::btc_usd_spec(), 1, at(1699999980));
   ASSERT_FALSE(unknown.is_ok());
   EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(sleeps_.empty());
@@ -398,7 +388,7 @@ TEST_F(HistoryServiceTest, MalformedTradeStopsWithDataLossAndKeepsEarlierBars) {
   auto& svc = service([&](const net::HttpRequest& request) -> Result<net::HttpResponse> {
     return ok_response(pages.at(since_of(request)));
   });
-  auto report = svc.fetch_trades(btc_usd(), 1, at(1699999980));
+  auto report = svc.fetch_trades(galfriday::test::btc_usd_spec(), 1, at(1699999980));
   ASSERT_FALSE(report.is_ok());
   EXPECT_EQ(report.status().code(), StatusCode::kDataLoss);
   EXPECT_NE(report.status().message().find("trade price"), std::string::npos)
@@ -417,7 +407,7 @@ TEST_F(HistoryServiceTest, ImportCsvAndCoverageWithGaps) {
            // 1700000120 and 1700000180 are missing
            "1700000240,100.0,102.0,100.0,102.0,3,7\n";
   }
-  auto report = svc.import_csv(csv, btc_usd(), 1);
+  auto report = svc.import_csv(csv, galfriday::test::btc_usd_spec(), 1);
   ASSERT_TRUE(report.is_ok()) << report.status().to_string();
   EXPECT_EQ(report->bars_stored, 3);
   EXPECT_EQ(report->first_bar_start, at(1700000000));
@@ -449,15 +439,16 @@ TEST_F(HistoryServiceTest, ImportStopsAtAMalformedRowKeepingEarlierBatches) {
            "1700000400,1.0,1.0,1.0,1.0,1,1\n"
            "1700000700,1.0,1.0,oops,1.0,1,1\n";
   }
-  auto report = svc.import_csv(csv, btc_usd(), 5);
+  auto report = svc.import_csv(csv, galfriday::test::btc_usd_spec(), 5);
   ASSERT_FALSE(report.is_ok());
   EXPECT_NE(report.status().message().find("2 bar(s) before it were stored"), std::string::npos)
       << report.status().message();
   EXPECT_NE(report.status().message().find("XBTUSD_5.csv"), std::string::npos)
       << report.status().message();
   EXPECT_EQ(stored(5min).size(), 2u);
-  EXPECT_EQ(svc.import_csv(dir_ / "missing.csv", btc_usd(), 5).status().code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      svc.import_csv(dir_ / "missing.csv", galfriday::test::btc_usd_spec(), 5).status().code(),
+      StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/kraken_account.hpp"
 #include "galfriday/ingest/market_price_service.hpp"
 #include "galfriday/ingest/sample_data.hpp"
 
@@ -28,21 +29,6 @@ using ::testing::StartsWith;
 
 constexpr Duration kMinute = std::chrono::minutes(1);
 constexpr int64_t kJan1 = 1704067200;  // 2024-01-01T00:00:00Z
-
-InstrumentSpec btc_usd() {
-  InstrumentSpec spec;
-  spec.id = InstrumentId("BTC/USD");
-  spec.altname = "XBTUSD";
-  spec.base = "BTC";
-  spec.quote = "USD";
-  spec.price_precision = 1;
-  spec.qty_precision = 8;
-  spec.cost_precision = 5;
-  spec.ordermin = Quantity::parse("0.0001", 8).value();
-  spec.costmin = Money::parse("0.5", 5).value();
-  spec.tick_size = Price::parse("0.1", 1).value();
-  return spec;
-}
 
 std::string read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -74,7 +60,7 @@ class CsvTest : public ::testing::Test {
   // Every bar of a file that must read cleanly.
   std::vector<MarketDataOHLCVEvent> read_all(const fs::path& path) {
     std::vector<MarketDataOHLCVEvent> bars;
-    auto reader = OhlcvtCsvReader::open(path, btc_usd(), kMinute);
+    auto reader = OhlcvtCsvReader::open(path, galfriday::test::btc_usd_spec(), kMinute);
     EXPECT_TRUE(reader.is_ok()) << reader.status().to_string();
     if (!reader) return bars;
     while (true) {
@@ -88,7 +74,7 @@ class CsvTest : public ::testing::Test {
 
   // The error of the first row that fails; rows before it must read.
   Status first_error(const fs::path& path) {
-    auto reader = OhlcvtCsvReader::open(path, btc_usd(), kMinute);
+    auto reader = OhlcvtCsvReader::open(path, galfriday::test::btc_usd_spec(), kMinute);
     EXPECT_TRUE(reader.is_ok()) << reader.status().to_string();
     if (!reader) return reader.status();
     while (true) {
@@ -136,7 +122,7 @@ TEST_F(CsvTest, ReadsRowsExactlyAtTheInstrumentPrecision) {
 
 TEST_F(CsvTest, UsesTheGivenIntervalForTheCloseTime) {
   const fs::path path = write("XBTUSD_60.csv", "1704067200,1.0,1.0,1.0,1.0,0,0\n");
-  auto reader = OhlcvtCsvReader::open(path, btc_usd(), std::chrono::hours(1));
+  auto reader = OhlcvtCsvReader::open(path, galfriday::test::btc_usd_spec(), std::chrono::hours(1));
   ASSERT_TRUE(reader.is_ok());
   auto bar = reader->next();
   ASSERT_TRUE(bar.is_ok());
@@ -147,7 +133,7 @@ TEST_F(CsvTest, UsesTheGivenIntervalForTheCloseTime) {
 
 TEST_F(CsvTest, BlankTrailingLineIsAccepted) {
   const fs::path path = write("XBTUSD_1.csv", "1704067200,1.0,2.0,0.5,1.5,3,4\n\n");
-  auto reader = OhlcvtCsvReader::open(path, btc_usd(), kMinute);
+  auto reader = OhlcvtCsvReader::open(path, galfriday::test::btc_usd_spec(), kMinute);
   ASSERT_TRUE(reader.is_ok());
   auto first = reader->next();
   ASSERT_TRUE(first.is_ok());
@@ -195,7 +181,8 @@ TEST_F(CsvTest, LineLengthLimitIsExactAndTheLastLineNeedsNoNewline) {
 }
 
 TEST_F(CsvTest, MissingFileIsNotFound) {
-  auto reader = OhlcvtCsvReader::open(dir_ / "XBTUSD_1.csv", btc_usd(), kMinute);
+  auto reader =
+      OhlcvtCsvReader::open(dir_ / "XBTUSD_1.csv", galfriday::test::btc_usd_spec(), kMinute);
   ASSERT_FALSE(reader.is_ok());
   EXPECT_EQ(reader.status().code(), StatusCode::kNotFound);
   EXPECT_THAT(reader.status().message(), HasSubstr("XBTUSD_1.csv"));
@@ -284,9 +271,12 @@ TEST_F(CsvTest, SampleDataIsDeterministicPerSeed) {
   const fs::path a = dir_ / "a" / "XBTUSD_1.csv";
   const fs::path b = dir_ / "b" / "XBTUSD_1.csv";
   const fs::path c = dir_ / "c" / "XBTUSD_1.csv";
-  ASSERT_TRUE(write_sample_ohlcvt(a, btc_usd(), start, small_sample(7)).is_ok());
-  ASSERT_TRUE(write_sample_ohlcvt(b, btc_usd(), start, small_sample(7)).is_ok());
-  ASSERT_TRUE(write_sample_ohlcvt(c, btc_usd(), start, small_sample(8)).is_ok());
+  ASSERT_TRUE(
+      write_sample_ohlcvt(a, galfriday::test::btc_usd_spec(), start, small_sample(7)).is_ok());
+  ASSERT_TRUE(
+      write_sample_ohlcvt(b, galfriday::test::btc_usd_spec(), start, small_sample(7)).is_ok());
+  ASSERT_TRUE(
+      write_sample_ohlcvt(c, galfriday::test::btc_usd_spec(), start, small_sample(8)).is_ok());
   const std::string bytes = read_bytes(a);
   EXPECT_FALSE(bytes.empty());
   EXPECT_EQ(bytes, read_bytes(b));
@@ -298,8 +288,9 @@ TEST_F(CsvTest, SampleDataIsDeterministicPerSeed) {
 TEST_F(CsvTest, SampleDataReadsBackAsConsecutiveBars) {
   const SampleDataOptions options = small_sample(11);
   const fs::path path = dir_ / "XBTUSD_1.csv";
-  ASSERT_TRUE(
-      write_sample_ohlcvt(path, btc_usd(), Price::parse("42000.0", 1).value(), options).is_ok());
+  ASSERT_TRUE(write_sample_ohlcvt(path, galfriday::test::btc_usd_spec(),
+                                  Price::parse("42000.0", 1).value(), options)
+                  .is_ok());
   const auto bars = read_all(path);
   ASSERT_EQ(static_cast<int64_t>(bars.size()), options.bars);
   EXPECT_EQ(bars.front().bar_start, options.start);
@@ -313,7 +304,7 @@ TEST_F(CsvTest, SampleDataReadsBackAsConsecutiveBars) {
 TEST_F(CsvTest, SampleDataRejectsNoBars) {
   SampleDataOptions options;
   options.bars = 0;
-  const Status status = write_sample_ohlcvt(dir_ / "XBTUSD_1.csv", btc_usd(),
+  const Status status = write_sample_ohlcvt(dir_ / "XBTUSD_1.csv", galfriday::test::btc_usd_spec(),
                                             Price::parse("1.0", 1).value(), options);
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
 }

@@ -414,14 +414,20 @@ TEST(KrakenExecutionHandler, DeadMansSwitchIsRefreshedByTheScheduler) {
 namespace galfriday::live {
 namespace {
 
-TEST(KrakenExecutionHandler, CloseCommandCancelsProtectionAndSellsThePosition) {
-  Harness h;
+// Entry s1 placed and filled on Kraken, its stop-loss and take-profit resting (AddOrder answers
+// OENTRY, OSTOP1, OTARGT; the fill arrives as execution frame 1).
+void open_protected_position_s1(Harness& h) {
   h.transport.answer("AddOrder", add_order_answer("OENTRY-AAAAA-AAAAAA"));
   h.approve("s1");
   h.transport.answer("AddOrder", add_order_answer("OSTOP1-AAAAA-AAAAAA"));
   h.transport.answer("AddOrder", add_order_answer("OTARGT-AAAAA-AAAAAA"));
   h.ws(frame(1, trade_execution("OENTRY-AAAAA-AAAAAA", kEntryS1, "TFILL1-AAAAA-AAAAAA", "0.01",
                                 "50000.0", "filled")));
+}
+
+TEST(KrakenExecutionHandler, CloseCommandCancelsProtectionAndSellsThePosition) {
+  Harness h;
+  open_protected_position_s1(h);
   ASSERT_EQ(h.transport.count("AddOrder"), 3);
 
   // Allowed while halted: closing reduces risk.
@@ -610,12 +616,7 @@ std::optional<OrderStatus> stored_status(Harness& h, const ClientOrderId& id) {
 TEST(ShutdownCancel, TheCancelKrakenConfirmsIsStoredAndReportedAndProtectionStays) {
   Harness h;
   // A protected position (entry s1 filled, stop-loss and take-profit resting) ...
-  h.transport.answer("AddOrder", add_order_answer("OENTRY-AAAAA-AAAAAA"));
-  h.approve("s1");
-  h.transport.answer("AddOrder", add_order_answer("OSTOP1-AAAAA-AAAAAA"));
-  h.transport.answer("AddOrder", add_order_answer("OTARGT-AAAAA-AAAAAA"));
-  h.ws(frame(1, trade_execution("OENTRY-AAAAA-AAAAAA", kEntryS1, "TFILL1-AAAAA-AAAAAA", "0.01",
-                                "50000.0", "filled")));
+  open_protected_position_s1(h);
   // ... and a limit entry s2 resting.
   h.transport.answer("AddOrder", add_order_answer("OENTR2-AAAAA-AAAAAA"));
   h.approve("s2", OrderType::kLimit);

@@ -2,22 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/kraken_account.hpp"
 #include "live_test_support.hpp"
 
 namespace galfriday::live {
 namespace {
-
-InstrumentSpec btc_usd() {
-  InstrumentSpec spec;
-  spec.id = InstrumentId("BTC/USD");
-  spec.altname = "XBTUSD";
-  spec.base = "BTC";
-  spec.quote = "USD";
-  spec.price_precision = 1;
-  spec.qty_precision = 8;
-  spec.cost_precision = 5;
-  return spec;
-}
 
 TEST(ExecutionsDecoder, DecodesKrakensDocumentedSequence) {
   const auto lines = test_support::sample_lines("ws_v2_executions.jsonl");
@@ -68,7 +57,7 @@ TEST(ExecutionsDecoder, DecodesKrakensDocumentedSequence) {
 
 TEST(ExecutionsDecoder, SampleSequenceDrivesTheStateMachineToFilledOnce) {
   const auto lines = test_support::sample_lines("ws_v2_executions.jsonl");
-  const InstrumentSpec spec = btc_usd();
+  const InstrumentSpec spec = galfriday::test::btc_usd_spec();
   ExecutionsDecoder decoder;
   OrderStateMachine order(*spec.parse_qty("0.005"), spec.price_precision);
   std::vector<UpdateOutcome> outcomes;
@@ -108,7 +97,8 @@ TEST(ExecutionsDecoder, TradeCarriesTheFillWithItsFee) {
   ExecutionsDecoder decoder;
   auto frame = decoder.decode(lines[4]);
   ASSERT_TRUE(frame);
-  auto update = to_order_update(std::get<ExecutionsMessage>(*frame).executions[0], btc_usd());
+  auto update = to_order_update(std::get<ExecutionsMessage>(*frame).executions[0],
+                                galfriday::test::btc_usd_spec());
   ASSERT_TRUE(update) << update.status().to_string();
   ASSERT_TRUE(update->fill);
   EXPECT_EQ(update->fill->exec_id, "TGBB7L-HT5LX-J3BZ4A");
@@ -127,7 +117,7 @@ TEST(ExecutionsDecoder, MinimalCancelElementFromTheSampleMapsToCanceled) {
   auto decoded = decoder.decode(frame);
   ASSERT_TRUE(decoded) << decoded.status().to_string();
   const Execution& cancel = std::get<ExecutionsMessage>(*decoded).executions.at(0);
-  auto update = to_order_update(cancel, btc_usd());
+  auto update = to_order_update(cancel, galfriday::test::btc_usd_spec());
   ASSERT_TRUE(update) << update.status().to_string();
   EXPECT_EQ(update->status, OrderStatus::kCanceled);
   EXPECT_FALSE(update->fill);
@@ -157,7 +147,8 @@ TEST(ExecutionsDecoder, TradeWithTooManyDecimalsForThePairIsRefused) {
   auto frame = decoder.decode(
       R"({"channel":"executions","type":"update","data":[{"order_id":"O1","exec_type":"trade","exec_id":"T1","last_qty":0.1,"last_price":100.05}],"sequence":1})");
   ASSERT_TRUE(frame) << frame.status().to_string();
-  auto update = to_order_update(std::get<ExecutionsMessage>(*frame).executions[0], btc_usd());
+  auto update = to_order_update(std::get<ExecutionsMessage>(*frame).executions[0],
+                                galfriday::test::btc_usd_spec());
   ASSERT_FALSE(update);
   EXPECT_NE(update.status().message().find("last_price"), std::string::npos);
 }

@@ -291,7 +291,7 @@ TEST(InfluxWriter, ARefusedCreateIsReportedWithTheServersMessageAndWritesGoOn) {
   EXPECT_EQ(errors[0].message().find(kPassword), std::string::npos);
 }
 
-TEST(InfluxWriter, DatabaseNotFoundSaysWhatToDo) {
+TEST(InfluxWriter, DatabaseNotFoundNamesTheRemedy) {
   const net::HttpResponse not_found{404, {}, R"({"error":"database not found: \"gal friday\""})"};
   {  // auto-creation off: the user creates it or turns it on
     ScriptedTransport transport;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "../support/kraken_account.hpp"
 #include "../support/temp_dir.hpp"
 #include "galfriday/execution/simulated_exchange.hpp"
 #include "galfriday/monitoring/halt_coordinator.hpp"
@@ -367,15 +368,7 @@ TEST_F(HaltEffectsTest, HaltWithCloseActionClosesEveryOpenPosition) {
 
 TEST_F(HaltEffectsTest, ExecutionCancelsOpenEntriesAndRefusesNewOnesWhenHalted) {
   InstrumentRegistry instruments;
-  InstrumentSpec spec;
-  spec.id = kBtc;
-  spec.altname = "XBTUSD";
-  spec.base = "BTC";
-  spec.quote = "USD";
-  spec.price_precision = 1;
-  spec.qty_precision = 8;
-  spec.cost_precision = 5;
-  spec.tick_size = Price::from_raw(1, 1);
+  const InstrumentSpec spec = galfriday::test::btc_usd_spec();
   ASSERT_TRUE(instruments.add(spec).is_ok());
   SimulatedExchange exchange(config::ExecutionConfig{}, instruments);
   exchange.attach(bus_);

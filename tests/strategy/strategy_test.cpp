@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "../support/kraken_account.hpp"
 #include "galfriday/strategy/strategy_arbitrator.hpp"
 
 namespace galfriday {
@@ -14,17 +15,7 @@ constexpr int64_t kStart = 1704067200;
 class StrategyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    InstrumentSpec spec;
-    spec.id = kBtc;
-    spec.altname = "XBTUSD";
-    spec.base = "BTC";
-    spec.quote = "USD";
-    spec.price_precision = 1;
-    spec.qty_precision = 8;
-    spec.cost_precision = 5;
-    spec.ordermin = Quantity::parse("0.0001", 8).value();
-    spec.costmin = Money::parse("0.5", 5).value();
-    spec.tick_size = Price::parse("0.1", 1).value();
+    const InstrumentSpec spec = galfriday::test::btc_usd_spec();
     ASSERT_TRUE(instruments_.add(spec).is_ok());
     portfolio_ =
         PortfolioManager::create(config::default_config().portfolio, instruments_, prices_, clock_)
