@@ -1,6 +1,7 @@
 #include "galfriday/core/time.hpp"
 
 #include <cstdio>
+#include <cstring>
 
 namespace galfriday {
 namespace {
@@ -28,7 +29,59 @@ bool expect(std::string_view text, size_t& pos, char c) {
   return true;
 }
 
+// The time of day of a timestamp in Kraken's form ("2023-10-06T17:35:55.440295Z": 'T' at 10,
+// "hh:mm:ss" from 11, optional '.' and 1..9 digits, 'Z' last) in nanoseconds, or -1 when `text`
+// is not in that form or the time is not one parse_iso8601 accepts.
+int64_t kraken_time_of_day_nanos(std::string_view text) {
+  constexpr size_t kSecondsEnd = 19;  // "YYYY-MM-DDThh:mm:ss"
+  constexpr size_t kMaxFractionDigits = 9;
+  if (text.size() < kSecondsEnd + 1 || text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
+      text.back() != 'Z') {
+    return -1;
+  }
+  auto two_digits = [&](size_t at) {
+    const unsigned tens = static_cast<unsigned char>(text[at]) - '0';
+    const unsigned ones = static_cast<unsigned char>(text[at + 1]) - '0';
+    return tens <= 9 && ones <= 9 ? static_cast<int>(tens * 10 + ones) : -1;
+  };
+  const int h = two_digits(11);
+  const int mi = two_digits(14);
+  const int s = two_digits(17);
+  if (h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return -1;
+  int64_t nanos = 0;
+  const size_t end = text.size() - 1;  // the 'Z'
+  if (end > kSecondsEnd) {
+    const size_t digits = end - kSecondsEnd - 1;
+    if (text[kSecondsEnd] != '.' || digits == 0 || digits > kMaxFractionDigits) return -1;
+    for (size_t i = kSecondsEnd + 1; i < end; ++i) {
+      const unsigned digit = static_cast<unsigned char>(text[i]) - '0';
+      if (digit > 9) return -1;
+      nanos = nanos * 10 + digit;
+    }
+    for (size_t i = digits; i < kMaxFractionDigits; ++i) nanos *= 10;
+  }
+  return (int64_t{h} * 3600 + mi * 60 + s) * kNanosPerSecond + nanos;
+}
+
 }  // namespace
+
+std::optional<Timestamp> Iso8601DayCache::parse_same_day(std::string_view text) const {
+  if (!has_day_ || text.size() < kDayPrefixSize ||
+      std::memcmp(text.data(), day_prefix_.data(), kDayPrefixSize) != 0) {
+    return std::nullopt;
+  }
+  const int64_t time_of_day = kraken_time_of_day_nanos(text);
+  if (time_of_day < 0) return std::nullopt;
+  return timestamp_from_nanos(day_start_nanos_ + time_of_day);
+}
+
+void Iso8601DayCache::remember(std::string_view text, Timestamp parsed) {
+  const int64_t time_of_day = kraken_time_of_day_nanos(text);
+  if (time_of_day < 0) return;
+  std::memcpy(day_prefix_.data(), text.data(), kDayPrefixSize);
+  day_start_nanos_ = to_nanos(parsed) - time_of_day;
+  has_day_ = true;
+}
 
 std::string format_iso8601(Timestamp ts) {
   using namespace std::chrono;

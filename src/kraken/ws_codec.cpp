@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "galfriday/core/plain_decimal.hpp"
+#include "galfriday/core/time.hpp"
 
 namespace galfriday::kraken {
 namespace {
@@ -146,7 +147,9 @@ struct RequiredField {
 // vectors' capacity, so a connection that decodes into one WsMessage stops allocating. A field
 // added to them must be reset here too (WsCodec.DecodeIntoReusesStorageWithoutStaleFields).
 void clear_for_reuse(BookMessage& message) {
-  message.symbol.clear();
+  // The symbol is kept: it is a required field, so every message that decodes sets it, and
+  // read_string skips the copy when the frame's symbol is the one already there (the usual case
+  // of a connection's book messages).
   message.is_snapshot = false;
   message.bids.clear();
   message.asks.clear();
@@ -175,8 +178,16 @@ Message& reuse_as(WsMessage& out) {
 // Decodes one parsed document. Every read returns false after recording the first failure,
 // which the caller turns into the Status; nothing is decoded after a failure, as On Demand
 // iterators cannot be trusted past an error.
+// The fields of a message object still to be read, for a decoder that has read some already.
+struct Fields {
+  od::object_iterator next;
+  od::object_iterator end;
+};
+
 class FrameDecoder {
  public:
+  // `days` outlives the decoder: it carries the day of the last timestamp from frame to frame.
+  explicit FrameDecoder(Iso8601DayCache& days) : days_(days) {}
   bool decode(od::document& doc, WsMessage& out);
   WsDecodeErrorKind failure_kind() const { return failure_kind_; }
   const std::string& failure_message() const { return failure_message_; }
@@ -218,6 +229,8 @@ class FrameDecoder {
   }
 
   template <typename OnField>
+  bool for_each_field(Fields& fields, const Where& where, OnField&& on_field);
+  template <typename OnField>
   bool for_each_field(od::object& object, const Where& where, OnField&& on_field);
   template <typename OnField>
   bool for_each_field(od::value& value, const Where& where, OnField&& on_field);
@@ -242,38 +255,48 @@ class FrameDecoder {
   bool read_timestamp(od::value& value, const Where& where, Timestamp& out);
   bool read_is_snapshot(od::value& value, const Where& where, bool& out);
 
-  bool decode_channel(od::object& root, std::string_view channel, WsMessage& out);
-  bool decode_method(od::object& root, std::string_view method, WsMessage& out);
-  bool decode_book(od::object& root, BookMessage& out);
+  bool decode_channel(Fields& root, std::string_view channel, WsMessage& out);
+  bool decode_method(Fields& root, std::string_view method, WsMessage& out);
+  bool decode_book(Fields& root, BookMessage& out);
   bool decode_book_entry(od::value& value, const Where& where, BookMessage& out);
   bool decode_levels(od::value& value, const Where& where, std::vector<BookLevelText>& out);
-  bool decode_trade(od::object& root, TradeMessage& out);
-  bool decode_ohlc(od::object& root, OhlcMessage& out);
-  bool decode_instrument(od::object& root, InstrumentMessage& out);
+  bool decode_trade(Fields& root, TradeMessage& out);
+  bool decode_ohlc(Fields& root, OhlcMessage& out);
+  bool decode_instrument(Fields& root, InstrumentMessage& out);
   bool decode_pair(od::value& value, const Where& where, InstrumentPair& out);
   bool decode_asset(od::value& value, const Where& where, InstrumentAsset& out);
-  bool decode_status(od::object& root, StatusMessage& out);
-  bool decode_heartbeat(od::object& root);
-  bool decode_pong(od::object& root, Pong& out);
-  bool decode_ack(od::object& root, SubscriptionMethod method, SubscribeAck& out);
+  bool decode_status(Fields& root, StatusMessage& out);
+  bool decode_heartbeat(Fields& root);
+  bool decode_pong(Fields& root, Pong& out);
+  bool decode_ack(Fields& root, SubscriptionMethod method, SubscribeAck& out);
   bool read_warnings(od::value& value, const Where& where, std::vector<std::string>& out);
 
   // Decodes a channel message whose "data" holds exactly one object (book, status).
   template <typename OnEntry>
   bool read_single_entry(od::value& value, const Where& where, OnEntry&& on_entry);
 
+  Iso8601DayCache& days_;
   WsDecodeErrorKind failure_kind_ = WsDecodeErrorKind::kMalformedJson;
   std::string failure_message_;
 };
 
 template <typename OnField>
-bool FrameDecoder::for_each_field(od::object& object, const Where& where, OnField&& on_field) {
-  for (auto field_result : object) {
+bool FrameDecoder::for_each_field(Fields& fields, const Where& where, OnField&& on_field) {
+  for (; fields.next != fields.end; ++fields.next) {
+    auto field_result = *fields.next;
     if (const auto error = field_result.error()) return fail_json(error, where);
     od::field& field = field_result.value_unsafe();  // checked just above; saves a copy
     if (!on_field(field.key(), field.value())) return false;
   }
   return true;
+}
+
+template <typename OnField>
+bool FrameDecoder::for_each_field(od::object& object, const Where& where, OnField&& on_field) {
+  Fields fields;
+  if (const auto error = object.begin().get(fields.next)) return fail_json(error, where);
+  if (const auto error = object.end().get(fields.end)) return fail_json(error, where);
+  return for_each_field(fields, where, std::forward<OnField>(on_field));
 }
 
 template <typename OnField>
@@ -308,7 +331,22 @@ bool FrameDecoder::read_string_view(od::value& value, const Where& where, std::s
   return true;
 }
 
+// Whether `value` is the JSON string `text` exactly as written, with no escape: read from the
+// raw token (from the opening quote to the next structural character) without unescaping it.
+// False leaves the answer to get_string. Market data repeats the same short strings in every
+// message ("book", "update", the pair's symbol), and this is much cheaper than unescaping them.
+bool is_unescaped_string(od::value& value, std::string_view text) {
+  const std::string_view token = value.raw_json_token();
+  // A '"' in `text` cannot match: the token would end at it. A backslash could (the quote after
+  // it would be escaped), so such texts are left to get_string.
+  return token.size() >= text.size() + 2 && token[0] == '"' && token[text.size() + 1] == '"' &&
+         std::memcmp(token.data() + 1, text.data(), text.size()) == 0 &&
+         std::memchr(text.data(), '\\', text.size()) == nullptr;
+}
+
 bool FrameDecoder::read_string(od::value& value, const Where& where, std::string& out) {
+  // Decoders reuse messages: the symbol already in `out` is usually the one this frame has.
+  if (is_unescaped_string(value, out)) return true;
   std::string_view text;
   if (!read_string_view(value, where, text)) return false;
   out.assign(text);
@@ -371,6 +409,14 @@ bool FrameDecoder::fail_integer(error_code error, const Where& where, std::strin
 }
 
 bool FrameDecoder::read_uint64(od::value& value, const Where& where, uint64_t& out) {
+  // Up to 15 digits (Kraken's checksums, trade ids) read from the token a word at a time: the
+  // token is in the padded input buffer. Longer numbers, other spellings and errors take
+  // simdjson's reader.
+  const std::string_view token = value.raw_json_token();
+  if (const size_t digits = scan_plain_integer(token.data(), out);
+      digits == token.size() && digits != 0 && (token[0] != '0' || digits == 1)) {
+    return true;
+  }
   if (const auto error = value.get_uint64().get(out)) {
     return fail_integer(error, where, "an unsigned 64-bit integer", value);
   }
@@ -406,6 +452,10 @@ bool FrameDecoder::read_bool(od::value& value, const Where& where, bool& out) {
 bool FrameDecoder::read_timestamp(od::value& value, const Where& where, Timestamp& out) {
   std::string_view text;
   if (!read_string_view(value, where, text)) return false;
+  if (const auto same_day = days_.parse_same_day(text)) {
+    out = *same_day;
+    return true;
+  }
   // Years outside what Kraken can send are refused here, naming the field (parse_iso8601 itself
   // takes 1678..2261, the range of int64 nanoseconds since 1970).
   const std::string_view year = text.substr(0, kYearDigits);
@@ -416,10 +466,15 @@ bool FrameDecoder::read_timestamp(od::value& value, const Where& where, Timestam
   auto parsed = parse_iso8601(text);
   if (!parsed) return invalid(where, parsed.status().message());
   out = *parsed;
+  days_.remember(text, out);
   return true;
 }
 
 bool FrameDecoder::read_is_snapshot(od::value& value, const Where& where, bool& out) {
+  if (is_unescaped_string(value, "update")) {
+    out = false;
+    return true;
+  }
   std::string_view text;
   if (!read_string_view(value, where, text)) return false;
   if (text == "snapshot") {
@@ -455,31 +510,60 @@ bool FrameDecoder::decode(od::document& doc, WsMessage& out) {
     return fail_json(error, where);
   }
 
-  // Find what the message is (Kraken puts "channel" or "method" first, so this is quick), then
-  // read all its fields in order from the start.
-  std::string_view channel;
-  std::string_view method;
-  od::value discriminator;
-  auto error = root.find_field_unordered("channel").get(discriminator);
-  const bool has_channel = error == simdjson::SUCCESS;
-  if (has_channel) {
-    if (!read_string_view(discriminator, where.dot("channel"), channel)) return false;
-  } else if (error == simdjson::NO_SUCH_FIELD) {
-    error = root.find_field_unordered("method").get(discriminator);
-    if (error == simdjson::NO_SUCH_FIELD) {
-      return fail(WsDecodeErrorKind::kUnknownMessage,
-                  "the message has neither 'channel' nor 'method'");
+  // What the message is. Kraken puts "channel" first: then the channel's decoder reads the
+  // fields after it, without a second pass over the object. Otherwise "channel" (or else
+  // "method") is looked up, and the decoder reads every field from the start.
+  auto read_channel = [&](od::value& value, std::string_view& channel) {
+    if (is_unescaped_string(value, "book")) {
+      channel = "book";
+      return true;
     }
-    if (error != simdjson::SUCCESS) return fail_json(error, where);
-    if (!read_string_view(discriminator, where.dot("method"), method)) return false;
-  } else {
-    return fail_json(error, where);
+    return read_string_view(value, where.dot("channel"), channel);
+  };
+  Fields fields;
+  if (const auto error = root.begin().get(fields.next)) return fail_json(error, where);
+  if (const auto error = root.end().get(fields.end)) return fail_json(error, where);
+  bool channel_first = false;
+  if (fields.next != fields.end) {
+    auto first_result = *fields.next;
+    if (const auto error = first_result.error()) return fail_json(error, where);
+    od::field& first = first_result.value_unsafe();  // checked just above; saves a copy
+    if (first.key() == "channel") {
+      channel_first = true;
+      std::string_view channel;
+      if (!read_channel(first.value(), channel)) return false;
+      ++fields.next;
+      if (!decode_channel(fields, channel, out)) return false;
+    }
   }
-  if (const auto reset_error = root.reset().error()) return fail_json(reset_error, where);
-
-  const bool decoded =
-      has_channel ? decode_channel(root, channel, out) : decode_method(root, method, out);
-  if (!decoded) return false;
+  if (!channel_first) {
+    std::string_view channel;
+    std::string_view method;
+    od::value discriminator;
+    if (const auto reset_error = root.reset().error()) return fail_json(reset_error, where);
+    auto error = root.find_field_unordered("channel").get(discriminator);
+    const bool has_channel = error == simdjson::SUCCESS;
+    if (has_channel) {
+      if (!read_channel(discriminator, channel)) return false;
+    } else if (error == simdjson::NO_SUCH_FIELD) {
+      error = root.find_field_unordered("method").get(discriminator);
+      if (error == simdjson::NO_SUCH_FIELD) {
+        return fail(WsDecodeErrorKind::kUnknownMessage,
+                    "the message has neither 'channel' nor 'method'");
+      }
+      if (error != simdjson::SUCCESS) return fail_json(error, where);
+      if (!read_string_view(discriminator, where.dot("method"), method)) return false;
+    } else {
+      return fail_json(error, where);
+    }
+    if (const auto reset_error = root.reset().error()) return fail_json(reset_error, where);
+    if (const auto begin_error = root.begin().get(fields.next))
+      return fail_json(begin_error, where);
+    if (!(has_channel ? decode_channel(fields, channel, out)
+                      : decode_method(fields, method, out))) {
+      return false;
+    }
+  }
 
   // The whole object was read; anything after it makes the frame malformed JSON.
   const char* trailing = nullptr;
@@ -491,7 +575,7 @@ bool FrameDecoder::decode(od::document& doc, WsMessage& out) {
   return true;
 }
 
-bool FrameDecoder::decode_channel(od::object& root, std::string_view channel, WsMessage& out) {
+bool FrameDecoder::decode_channel(Fields& root, std::string_view channel, WsMessage& out) {
   if (channel == "book") {
     return decode_book(root, reuse_as<BookMessage>(out));
   }
@@ -515,7 +599,7 @@ bool FrameDecoder::decode_channel(od::object& root, std::string_view channel, Ws
               "channel " + quoted(channel) + " is not decoded");
 }
 
-bool FrameDecoder::decode_method(od::object& root, std::string_view method, WsMessage& out) {
+bool FrameDecoder::decode_method(Fields& root, std::string_view method, WsMessage& out) {
   if (method == "pong") return decode_pong(root, reuse_as<Pong>(out));
   if (method == "subscribe" || method == "unsubscribe") {
     const auto kind =
@@ -526,7 +610,7 @@ bool FrameDecoder::decode_method(od::object& root, std::string_view method, WsMe
               "method " + quoted(method) + " is not decoded");
 }
 
-bool FrameDecoder::decode_book(od::object& root, BookMessage& out) {
+bool FrameDecoder::decode_book(Fields& root, BookMessage& out) {
   const Where where{"book"};
   bool has_type = false;
   bool has_data = false;
@@ -610,7 +694,7 @@ bool FrameDecoder::decode_levels(od::value& value, const Where& where,
   });
 }
 
-bool FrameDecoder::decode_trade(od::object& root, TradeMessage& out) {
+bool FrameDecoder::decode_trade(Fields& root, TradeMessage& out) {
   const Where where{"trade"};
   bool has_type = false;
   bool has_data = false;
@@ -702,7 +786,7 @@ bool FrameDecoder::decode_trade(od::object& root, TradeMessage& out) {
   return true;
 }
 
-bool FrameDecoder::decode_ohlc(od::object& root, OhlcMessage& out) {
+bool FrameDecoder::decode_ohlc(Fields& root, OhlcMessage& out) {
   const Where where{"ohlc"};
   bool has_type = false;
   bool has_data = false;
@@ -776,7 +860,7 @@ bool FrameDecoder::decode_ohlc(od::object& root, OhlcMessage& out) {
   return true;
 }
 
-bool FrameDecoder::decode_instrument(od::object& root, InstrumentMessage& out) {
+bool FrameDecoder::decode_instrument(Fields& root, InstrumentMessage& out) {
   const Where where{"instrument"};
   bool has_type = false;
   bool has_data = false;
@@ -898,7 +982,7 @@ bool FrameDecoder::decode_asset(od::value& value, const Where& where, Instrument
   return true;
 }
 
-bool FrameDecoder::decode_status(od::object& root, StatusMessage& out) {
+bool FrameDecoder::decode_status(Fields& root, StatusMessage& out) {
   const Where where{"status"};
   bool has_data = false;
   const bool ok = for_each_field(root, where, [&](od::raw_json_string key, od::value& value) {
@@ -939,12 +1023,12 @@ bool FrameDecoder::decode_status(od::object& root, StatusMessage& out) {
   return true;
 }
 
-bool FrameDecoder::decode_heartbeat(od::object& root) {
+bool FrameDecoder::decode_heartbeat(Fields& root) {
   // Nothing to read, but every field is walked so a broken frame is still refused.
   return for_each_field(root, {"heartbeat"}, [](od::raw_json_string, od::value&) { return true; });
 }
 
-bool FrameDecoder::decode_pong(od::object& root, Pong& out) {
+bool FrameDecoder::decode_pong(Fields& root, Pong& out) {
   const Where where{"pong"};
   return for_each_field(root, where, [&](od::raw_json_string key, od::value& value) {
     if (key == "req_id") return read_int64(value, where.dot("req_id"), out.req_id.emplace());
@@ -965,7 +1049,7 @@ bool FrameDecoder::read_warnings(od::value& value, const Where& where,
   });
 }
 
-bool FrameDecoder::decode_ack(od::object& root, SubscriptionMethod method, SubscribeAck& out) {
+bool FrameDecoder::decode_ack(Fields& root, SubscriptionMethod method, SubscribeAck& out) {
   const Where where{method == SubscriptionMethod::kSubscribe ? "subscribe" : "unsubscribe"};
   out.method = method;
   bool has_success = false;
@@ -1042,6 +1126,7 @@ struct WsDecoder::Impl {
   std::vector<char> buffer;
   std::array<uint64_t, kWsDecodeErrorKindCount> error_counts{};
   std::optional<WsDecodeErrorKind> last_error_kind;
+  Iso8601DayCache timestamp_days;
 
   Status failed(WsDecodeErrorKind kind, std::string_view message) {
     last_error_kind = kind;
@@ -1085,7 +1170,7 @@ Status WsDecoder::decode_into(std::string_view frame, WsMessage& out) {
                                                    : WsDecodeErrorKind::kMalformedJson,
                        std::string("message: ") + simdjson::error_message(error));
   }
-  FrameDecoder decoder;
+  FrameDecoder decoder(impl.timestamp_days);
   if (!decoder.decode(doc, out)) {
     return impl.failed(decoder.failure_kind(), decoder.failure_message());
   }

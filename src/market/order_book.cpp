@@ -311,7 +311,65 @@ uint32_t crc32_ieee(std::string_view bytes, uint32_t crc) {
   return ~crc32_by_tables(state, data, size);
 }
 
+namespace {
+
+// x^(8n) modulo the polynomial for n = 0..kCrc32CombineMaxBytes, as reflected registers (bit 31
+// is x^0): n zero bytes through the byte table, one at a time.
+using CrcShifts = std::array<uint32_t, kCrc32CombineMaxBytes + 1>;
+constexpr CrcShifts make_crc_shifts() {
+  CrcShifts shifts{};
+  shifts[0] = 0x80000000u;
+  for (size_t n = 1; n < shifts.size(); ++n) {
+    shifts[n] = (shifts[n - 1] >> 8) ^ kCrcTables[0][shifts[n - 1] & 0xFFu];
+  }
+  return shifts;
+}
+constexpr CrcShifts kCrcShifts = make_crc_shifts();
+
+// a(x) * b(x) modulo the polynomial, both reflected registers, one bit at a time (zlib's
+// multmodp).
+uint32_t multiply_mod_p_bitwise(uint32_t a, uint32_t b) {
+  uint32_t product = 0;
+  for (uint32_t bit = 0x80000000u; bit != 0; bit >>= 1) {
+    if ((a & bit) != 0) product ^= b;
+    b = (b & 1u) != 0 ? (b >> 1) ^ kCrc32Polynomial : b >> 1;
+  }
+  return product;
+}
+
+#ifdef GF_CRC32_CLMUL
+// The same by one carry-less multiplication. For reflected registers, bit k of the 64-bit
+// product is the coefficient of x^(62 - k), so product << 1 is the 64-bit reflected register
+// of a(x) * b(x): its low half holds x^63..x^32, its high half x^31..x^0. The low half times x^32
+// is four zero bytes through the slicing tables.
+GF_TARGET_CLMUL uint32_t multiply_mod_p_clmul(uint32_t a, uint32_t b) {
+  const __m128i product = _mm_clmulepi64_si128(_mm_cvtsi32_si128(static_cast<int>(a)),
+                                               _mm_cvtsi32_si128(static_cast<int>(b)), 0x00);
+  const auto wide = static_cast<uint64_t>(_mm_cvtsi128_si64(product)) << 1;
+  const auto high_degrees = static_cast<uint32_t>(wide);
+  const auto low_degrees = static_cast<uint32_t>(wide >> 32);
+  const auto& t = kCrcTables;
+  return t[3][high_degrees & 0xFFu] ^ t[2][(high_degrees >> 8) & 0xFFu] ^
+         t[1][(high_degrees >> 16) & 0xFFu] ^ t[0][high_degrees >> 24] ^ low_degrees;
+}
+#endif
+
+}  // namespace
+
+uint32_t crc32_combine(uint32_t crc_a, uint32_t crc_b, size_t size_b) {
+  assert(size_b <= kCrc32CombineMaxBytes);
+#ifdef GF_CRC32_CLMUL
+  if (cpu_has_clmul()) return multiply_mod_p_clmul(kCrcShifts[size_b], crc_a) ^ crc_b;
+#endif
+  return multiply_mod_p_bitwise(kCrcShifts[size_b], crc_a) ^ crc_b;
+}
+
 namespace crc32_detail {
+
+uint32_t crc32_combine_portable(uint32_t crc_a, uint32_t crc_b, size_t size_b) {
+  assert(size_b <= kCrc32CombineMaxBytes);
+  return multiply_mod_p_bitwise(kCrcShifts[size_b], crc_a) ^ crc_b;
+}
 
 uint32_t crc32_ieee_portable(std::string_view bytes, uint32_t crc) {
   return ~crc32_by_tables(~crc, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
@@ -348,13 +406,49 @@ OrderBook::OrderBook(InstrumentId instrument, int price_precision, int qty_preci
       qty_precision_(qty_precision),
       depth_(depth) {}
 
+template <bool kIsBid>
+bool OrderBook::build_sorted_side(std::span<const BookLevelText> levels,
+                                  std::vector<Entry>& out) const {
+  out.clear();
+  out.reserve(std::min(levels.size(), depth_));
+  int64_t previous = 0;
+  for (const BookLevelText& level : levels) {
+    int64_t price = 0;
+    int64_t qty = 0;
+    if (!parse_plain_decimal(level.price, price_precision_, price) ||
+        !parse_plain_decimal(level.qty, qty_precision_, qty) || price <= 0) {
+      return false;
+    }
+    if (qty == 0) continue;
+    if (!out.empty() && !better<kIsBid>(previous, price)) return false;
+    previous = price;
+    // Levels past the depth are still read: a bad one refuses the whole snapshot.
+    if (out.size() < depth_) set_level(out.emplace_back(), price, qty);
+  }
+  return true;
+}
+
 Status OrderBook::apply_snapshot(std::span<const BookLevelText> bids,
                                  std::span<const BookLevelText> asks) {
+  // Kraken sends snapshots best level first on each side: such a side is built in one pass into
+  // scratch space and swapped in, the book untouched until both sides are read. Anything else
+  // (levels out of order, repeated prices, text the fast path does not take) goes through the
+  // general path below, which sorts and words errors.
+  if (build_sorted_side<true>(bids, snapshot_bids_) &&
+      build_sorted_side<false>(asks, snapshot_asks_)) {
+    bids_.swap(snapshot_bids_);
+    asks_.swap(snapshot_asks_);
+    asks_crc_.reset();
+    bids_crc_.reset();
+    has_snapshot_ = true;
+    return Status::ok();
+  }
   GF_RETURN_IF_ERROR(parse_levels(bids, "bids", parsed_bids_));
   GF_RETURN_IF_ERROR(parse_levels(asks, "asks", parsed_asks_));
   bids_.clear();
   asks_.clear();
   asks_crc_.reset();
+  bids_crc_.reset();
   apply_levels(Side::kBid, parsed_bids_);
   apply_levels(Side::kAsk, parsed_asks_);
   has_snapshot_ = true;
@@ -419,7 +513,7 @@ Status OrderBook::parse_levels(std::span<const BookLevelText> levels, std::strin
 
 void OrderBook::apply_levels(Side side, std::vector<ParsedLevel>& levels) {
   if (levels.empty()) return;
-  if (side == Side::kAsk) asks_crc_.reset();
+  (side == Side::kAsk ? asks_crc_ : bids_crc_).reset();
   if (levels.size() <= kMaxLevelsAppliedInOrder) {
     apply_in_order(side, levels);
   } else {
@@ -531,15 +625,18 @@ size_t append_checksum_text(const std::vector<EntryType>& side, size_t levels,
 
 }  // namespace
 
-uint32_t OrderBook::checksum() const {
-  // One side's text: at most 10 levels, plus slack for the last fixed-size copy.
+OrderBook::SideCrc OrderBook::side_crc(const std::vector<Entry>& side) const {
+  // At most 10 levels, plus slack for the last fixed-size copy.
   std::array<char, (kChecksumLevels + 1) * kMaxLevelTextSize> text;
-  if (!asks_crc_) {
-    const size_t size = append_checksum_text(asks_, kChecksumLevels, text);
-    asks_crc_ = crc32_ieee(std::string_view(text.data(), size));
-  }
-  const size_t size = append_checksum_text(bids_, kChecksumLevels, text);
-  return crc32_ieee(std::string_view(text.data(), size), *asks_crc_);
+  const size_t size = append_checksum_text(side, kChecksumLevels, text);
+  return {crc32_ieee(std::string_view(text.data(), size)), static_cast<uint32_t>(size)};
+}
+
+uint32_t OrderBook::checksum() const {
+  static_assert(kChecksumLevels * kMaxLevelTextSize <= kCrc32CombineMaxBytes);
+  if (!asks_crc_) asks_crc_ = side_crc(asks_);
+  if (!bids_crc_) bids_crc_ = side_crc(bids_);
+  return crc32_combine(asks_crc_->crc, bids_crc_->crc, bids_crc_->size);
 }
 
 Status OrderBook::verify(uint32_t expected) const {
@@ -554,6 +651,7 @@ void OrderBook::clear() {
   bids_.clear();
   asks_.clear();
   asks_crc_.reset();
+  bids_crc_.reset();
   has_snapshot_ = false;
 }
 

@@ -98,5 +98,36 @@ TEST(PlainDecimal, AgreesWithTheObviousReaderOnRandomTexts) {
   }
 }
 
+TEST(PlainInteger, ReadsUpToFifteenDigitsAndAgreesWithTheObviousReader) {
+  uint64_t value = 0;
+  EXPECT_EQ(scan_plain_integer(Padded("3547452596", ',').bytes.data(), value), 10u);
+  EXPECT_EQ(value, 3547452596u);
+  EXPECT_EQ(scan_plain_integer(Padded("999999999999999", '}').bytes.data(), value), 15u);
+  EXPECT_EQ(value, 999999999999999u);
+  for (const char* text : {"", "-1", "x1", "1234567890123456"}) {
+    EXPECT_EQ(scan_plain_integer(Padded(text, ',').bytes.data(), value), 0u) << text;
+  }
+  std::mt19937_64 random(12);
+  const std::string alphabet = "0123456789.-e,} x";
+  for (int i = 0; i < 100000; ++i) {
+    std::string text;
+    const size_t length = random() % 20;
+    for (size_t j = 0; j < length; ++j) {
+      text += random() % 100 < 90 ? static_cast<char>('0' + random() % 10)
+                                  : alphabet[random() % alphabet.size()];
+    }
+    size_t expected_size = 0;
+    uint64_t expected = 0;
+    while (expected_size < text.size() && text[expected_size] >= '0' && text[expected_size] <= '9')
+      expected = expected * 10 + static_cast<uint64_t>(text[expected_size++] - '0');
+    if (expected_size > 15) expected_size = 0;
+    uint64_t actual = 0;
+    ASSERT_EQ(scan_plain_integer(Padded(text, ',').bytes.data(), actual), expected_size) << text;
+    if (expected_size != 0) {
+      ASSERT_EQ(actual, expected) << text;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace galfriday

@@ -311,6 +311,35 @@ TEST(WsCodec, NonObjectsAndUnknownMessagesAreErrors) {
             WsDecodeErrorKind::kUnsupportedMethod);
 }
 
+TEST(WsCodec, FieldsDecodeInAnyOrder) {
+  // Kraken puts "channel" first, which the decoder reads in one pass; any other order is looked
+  // up and gives the same message. "channel" wins over "method" wherever they are.
+  WsDecoder decoder;
+  const auto sample = sample_lines("ws_v2_book_snapshot_and_updates.jsonl")[1];
+  const auto expected = decode_as<BookMessage>(decoder, sample);
+  const std::string data = sample.substr(sample.find(R"("data":)"));
+  for (const std::string& frame :
+       {R"({"type":"update","channel":"book",)" + data,
+        R"({"type":"update",)" + data.substr(0, data.size() - 1) + R"(,"channel":"book"})",
+        R"({"method":"pong","type":"update","channel":"book",)" + data,
+        R"({"channel":"book","type":"update","method":"pong",)" + data}) {
+    SCOPED_TRACE(frame);
+    const auto decoded = decode_as<BookMessage>(decoder, frame);
+    EXPECT_EQ(decoded.bids, expected.bids);
+    EXPECT_EQ(decoded.asks, expected.asks);
+    EXPECT_EQ(decoded.checksum, expected.checksum);
+    EXPECT_EQ(decoded.timestamp, expected.timestamp);
+    EXPECT_EQ(decoded.symbol, expected.symbol);
+  }
+  EXPECT_EQ(decode_as<Pong>(decoder, R"({"req_id":7,"method":"pong"})").req_id, 7);
+  EXPECT_EQ(decode_error(decoder, R"({"type":"update","channel":7})").kind,
+            WsDecodeErrorKind::kWrongType);
+  // Anything after the object is malformed, whichever way the object was read.
+  EXPECT_EQ(decode_error(decoder, sample + " x").kind, WsDecodeErrorKind::kMalformedJson);
+  EXPECT_EQ(decode_error(decoder, R"({"type":"update","channel":"book",)" + data + "}").kind,
+            WsDecodeErrorKind::kMalformedJson);
+}
+
 TEST(WsCodec, WrongTypesAreErrorsNamingTheField) {
   EXPECT_EQ(error_kind(R"({"channel":5})"), WsDecodeErrorKind::kWrongType);
   EXPECT_EQ(error_kind(R"({"method":["pong"]})"), WsDecodeErrorKind::kWrongType);
@@ -423,23 +452,60 @@ TEST(WsCodec, RecordsTheValueOfPlainDecimalsForTheBook) {
 }
 
 TEST(WsCodec, StringsWithAndWithoutEscapesReadTheSame) {
-  // Strings without escapes are read in place, the others unescaped by simdjson; both give the
-  // string's value, and what JSON forbids in a string stays an error.
-  auto book_for = [](const std::string& symbol) {
-    return R"({"channel":"book","type":"snapshot","data":[{"symbol":)" + symbol +
+  // Strings written without escapes that match what the decoder expects ("book", "update", the
+  // symbol already in a reused message) are compared as written; anything else is unescaped by
+  // simdjson. Both give the string's value, into a fresh or a reused message, and what JSON
+  // forbids in a string stays an error.
+  auto book_for = [](const std::string& symbol, const std::string& channel = R"("book")",
+                     const std::string& type = R"("update")") {
+    return R"({"channel":)" + channel + R"(,"type":)" + type + R"(,"data":[{"symbol":)" + symbol +
            R"(,"bids":[],"asks":[],"checksum":0,"timestamp":"2023-07-30T15:29:58.343415Z"}]})";
   };
+  struct Case {
+    std::string symbol_json;
+    std::string symbol;
+  };
+  const std::vector<Case> cases = {{R"("BTC/USD")", "BTC/USD"},
+                                   {R"("BTC\/USD")", "BTC/USD"},
+                                   {R"("BTC/USD")", "BTC/USD"},
+                                   {R"("ETH/USD")", "ETH/USD"},
+                                   {R"("")", ""},
+                                   {R"( "BTC/USD" )", "BTC/USD"},
+                                   {R"("BTC/USD\\")", "BTC/USD\\"},
+                                   {R"("BTC/USD\\")", "BTC/USD\\"},
+                                   {R"("BTC/USD")", "BTC/USD"},
+                                   {R"("BTC/USD\"")", "BTC/USD\""},
+                                   {R"("BTC/USD\"")", "BTC/USD\""},
+                                   {R"("BTC/USD")", "BTC/USD"}};
   WsDecoder decoder;
-  EXPECT_EQ(decode_as<BookMessage>(decoder, book_for(R"("BTC/USD")")).symbol, "BTC/USD");
-  EXPECT_EQ(decode_as<BookMessage>(decoder, book_for(R"("BTC\/USD")")).symbol, "BTC/USD");
-  EXPECT_EQ(decode_as<BookMessage>(decoder, book_for(R"("BTC/USD")")).symbol, "BTC/USD");
-  EXPECT_EQ(decode_as<BookMessage>(decoder, book_for(R"("")")).symbol, "");
-  EXPECT_EQ(decode_as<BookMessage>(decoder, book_for(R"( "BTC/USD" )")).symbol, "BTC/USD");
-  const auto escaped_channel = decode_as<BookMessage>(
-      decoder, R"({"channel":"book","type":"update","data":[{"symbol":"X/Y","bids":[],)"
-               R"("asks":[],"checksum":0}]})");
-  EXPECT_EQ(escaped_channel.symbol, "X/Y");
+  WsMessage reused;
+  for (const auto& [symbol_json, symbol] : cases) {
+    SCOPED_TRACE(symbol_json);
+    EXPECT_EQ(decode_as<BookMessage>(decoder, book_for(symbol_json)).symbol, symbol);
+    ASSERT_TRUE(decoder.decode_into(book_for(symbol_json), reused).is_ok());
+    EXPECT_EQ(std::get<BookMessage>(reused).symbol, symbol);
+  }
+  const auto escaped =
+      decode_as<BookMessage>(decoder, book_for(R"("X/Y")", R"("bo\u006fk")", R"("upd\u0061te")"));
+  EXPECT_EQ(escaped.symbol, "X/Y");
+  EXPECT_FALSE(escaped.is_snapshot);
+  EXPECT_TRUE(decode_as<BookMessage>(decoder, book_for(R"("X/Y")", R"("book")", R"("snapshot")"))
+                  .is_snapshot);
+  EXPECT_TRUE(
+      decode_as<BookMessage>(decoder, book_for(R"("X/Y")", R"("book")", R"("snap\u0073hot")"))
+          .is_snapshot);
+  EXPECT_EQ(decode_error(decoder, book_for(R"("X/Y")", R"("book")", R"("updates")")).kind,
+            WsDecodeErrorKind::kInvalidValue);
+  EXPECT_EQ(decode_error(decoder, book_for(R"("X/Y")", R"("books")")).kind,
+            WsDecodeErrorKind::kUnsupportedChannel);
 
+  // Errors, also right after the same symbol was read into the reused message.
+  for (const std::string bad : {"\"BTC\x01/USD\"", "\"BTC\n/USD\"", R"("BTC\q/USD")",
+                                "\"BTC\xff/USD\"", "7", R"("BTC/USD)"}) {
+    SCOPED_TRACE(bad);
+    ASSERT_TRUE(decoder.decode_into(book_for(R"("BTC/USD")"), reused).is_ok());
+    EXPECT_FALSE(decoder.decode_into(book_for(bad), reused).is_ok());
+  }
   EXPECT_EQ(error_kind(book_for("\"BTC\x01/USD\"")), WsDecodeErrorKind::kMalformedJson);
   EXPECT_EQ(error_kind(book_for("\"BTC\n/USD\"")), WsDecodeErrorKind::kMalformedJson);
   EXPECT_EQ(error_kind(book_for(R"("BTC\q/USD")")), WsDecodeErrorKind::kMalformedJson);
@@ -515,6 +581,43 @@ TEST(WsCodec, UnusableValuesAreErrors) {
       error_kind(
           R"({"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","side":"buy","price":1,"qty":1,"ord_type":"limit","trade_id":-3,"timestamp":"2023-10-06T17:35:55Z"}]})"),
       WsDecodeErrorKind::kInvalidValue);
+}
+
+TEST(WsCodec, UnsignedIntegersReadWordWiseOrBySimdjsonAlike) {
+  // Up to 15 digits are read from the token directly, longer ones and every other spelling by
+  // simdjson: both must give the value or the same kind of error.
+  auto checksum_of = [](const std::string& number) -> Result<uint32_t> {
+    WsDecoder decoder;
+    auto message = decoder.decode(
+        R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","checksum":)" + number +
+        "}]}");
+    if (!message) return message.status();
+    return std::get<BookMessage>(*message).checksum;
+  };
+  for (const auto& [text, value] :
+       std::vector<std::pair<std::string, uint32_t>>{{"0", 0},
+                                                     {"7", 7},
+                                                     {"3547452596", 3547452596u},
+                                                     {"4294967295", 4294967295u},
+                                                     {" 434883881 ", 434883881u},
+                                                     {"434883881\n", 434883881u}}) {
+    EXPECT_EQ(checksum_of(text).value(), value) << text;
+  }
+  for (const std::string text : {"4294967296", "000000000000000001", "0123", "-1", "1.0", "1e3",
+                                 "12a", "99999999999999999999"}) {
+    EXPECT_FALSE(checksum_of(text).is_ok()) << text;
+  }
+  // 15 digits and more, as trade ids.
+  WsDecoder decoder;
+  for (const uint64_t id :
+       {uint64_t{123456789012345}, uint64_t{1234567890123456}, uint64_t{18446744073709551615u}}) {
+    const auto trades = decode_as<TradeMessage>(
+        decoder,
+        R"({"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","side":"buy","price":1,"qty":1,"ord_type":"limit","trade_id":)" +
+            std::to_string(id) + R"(,"timestamp":"2023-10-06T17:35:55Z"}]})");
+    ASSERT_EQ(trades.trades.size(), 1u);
+    EXPECT_EQ(trades.trades[0].trade_id, id);
+  }
 }
 
 TEST(WsCodec, FramesOverTheLimitAreRefusedBeforeParsing) {

@@ -101,6 +101,25 @@ TEST(Crc32, AcceleratedPathMatchesTablesForAnyLengthAndStart) {
   EXPECT_EQ(crc32_ieee(zeros), crc32_detail::crc32_ieee_portable(zeros));
 }
 
+TEST(Crc32, CombineJoinsTheCrcsOfTwoParts) {
+  EXPECT_EQ(crc32_combine(crc32_ieee("1234"), crc32_ieee("56789"), 5), 0xCBF43926u);
+  EXPECT_EQ(crc32_combine(crc32_ieee("123456789"), crc32_ieee(""), 0), 0xCBF43926u);
+  EXPECT_EQ(crc32_combine(crc32_ieee(""), crc32_ieee("123456789"), 9), 0xCBF43926u);
+  std::mt19937_64 random(7);
+  std::string a;
+  std::string b;
+  for (int i = 0; i < 3000; ++i) {
+    a.resize(random() % 400);
+    b.resize(i < 1025 ? static_cast<size_t>(i) : random() % (kCrc32CombineMaxBytes + 1));
+    for (char& c : a) c = static_cast<char>(random());
+    for (char& c : b) c = static_cast<char>(random());
+    const uint32_t whole = crc32_ieee(a + b);
+    ASSERT_EQ(crc32_combine(crc32_ieee(a), crc32_ieee(b), b.size()), whole) << i;
+    ASSERT_EQ(crc32_detail::crc32_combine_portable(crc32_ieee(a), crc32_ieee(b), b.size()), whole)
+        << i;
+  }
+}
+
 // The checksum text of every level is printed by format_decimal: it must print exactly what
 // std::to_chars prints, at every length and around every power of ten.
 TEST(FormatDecimal, PrintsWhatToCharsPrints) {

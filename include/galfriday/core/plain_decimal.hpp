@@ -98,4 +98,25 @@ inline size_t scan_plain_decimal(const char* chars, PlainDecimal& out) {
   return integer_digits + 1 + fraction_digits;
 }
 
+// Reads the run of up to 15 ASCII digits `chars` starts with as an integer and returns its
+// length; 0 when it does not start with a digit, has more than 15 digits, or on a big-endian
+// machine (callers then take a general reader). Reads 16 bytes from `chars`, which must be
+// readable (a padded buffer). Kraken's checksums and trade ids are read with it.
+inline size_t scan_plain_integer(const char* chars, uint64_t& out) {
+  using namespace plain_decimal_detail;
+  if constexpr (std::endian::native != std::endian::little) return 0;
+  const uint64_t first = load_word(chars);
+  const unsigned digits = leading_digits(first);
+  if (digits == 0) return 0;
+  if (digits < 8) {
+    out = digits_value(first, digits);
+    return digits;
+  }
+  const uint64_t second = load_word(chars + 8);
+  const unsigned more = leading_digits(second);
+  if (more == 8) return 0;
+  out = digits_value(first, 8) * kPowersOfTen[more] + digits_value(second, more);
+  return 8 + more;
+}
+
 }  // namespace galfriday

@@ -1,8 +1,10 @@
 #pragma once
 // Time values. Timestamps are UTC nanoseconds since the Unix epoch; durations nanoseconds.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,5 +33,26 @@ std::string format_iso8601(Timestamp ts);
 // Parses RFC 3339 timestamps as Kraken sends them ("2023-10-06T17:35:55.440295Z"), with an
 // optional fraction of up to 9 digits and a "Z" or "+hh:mm" offset.
 Result<Timestamp> parse_iso8601(std::string_view text);
+
+// Remembers the day of the last timestamp parsed in Kraken's form ("YYYY-MM-DDThh:mm:ss" with an
+// optional fraction of 1 to 9 digits, then "Z"), so that the next timestamps of that day are read
+// from their time of day only: a market data connection parses one per message, nearly all on
+// the same day. Gives exactly what parse_iso8601 gives, or nothing.
+class Iso8601DayCache {
+ public:
+  // The timestamp `text` denotes when it is in Kraken's form, on the remembered day, with a valid
+  // time of day; nullopt otherwise (then parse_iso8601 decides, and remember() may follow).
+  std::optional<Timestamp> parse_same_day(std::string_view text) const;
+
+  // Remembers the day of `text`, which parse_iso8601 parsed to `parsed`, when it is in Kraken's
+  // form; otherwise keeps the day remembered before.
+  void remember(std::string_view text, Timestamp parsed);
+
+ private:
+  static constexpr size_t kDayPrefixSize = 11;  // "2023-10-06T"
+  std::array<char, kDayPrefixSize> day_prefix_{};
+  bool has_day_ = false;
+  int64_t day_start_nanos_ = 0;
+};
 
 }  // namespace galfriday

@@ -132,9 +132,19 @@ struct BookLevelText {
 // Uses carry-less multiplication (PCLMULQDQ) for long inputs when the CPU has it.
 uint32_t crc32_ieee(std::string_view bytes, uint32_t crc = 0);
 
+// Longest second part crc32_combine takes, in bytes.
+inline constexpr size_t kCrc32CombineMaxBytes = 1024;
+
+// crc32_ieee(a + b) from crc32_ieee(a), crc32_ieee(b) and b.size() (<= kCrc32CombineMaxBytes), as
+// zlib's crc32_combine: crc_a times x^(8 * size_b) modulo the polynomial, plus crc_b. One
+// carry-less multiplication when the CPU has it, so a book recomputes only the side that changed.
+uint32_t crc32_combine(uint32_t crc_a, uint32_t crc_b, size_t size_b);
+
 namespace crc32_detail {
 // The same CRC by table lookups only, the reference the accelerated path is tested against.
 uint32_t crc32_ieee_portable(std::string_view bytes, uint32_t crc = 0);
+// crc32_combine by shifts and table lookups only.
+uint32_t crc32_combine_portable(uint32_t crc_a, uint32_t crc_b, size_t size_b);
 }  // namespace crc32_detail
 
 namespace order_book_detail {
@@ -277,6 +287,11 @@ class OrderBook {
 
   Status parse_levels(std::span<const BookLevelText> levels, std::string_view side_name,
                       std::vector<ParsedLevel>& out) const;
+  // One side of a snapshot into `out` (cleared first), truncated to depth, when every level is
+  // a plain decimal the fast path reads and prices strictly go from best to worst (zero
+  // quantities skipped); false otherwise, `out` then meaningless.
+  template <bool kIsBid>
+  bool build_sorted_side(std::span<const BookLevelText> levels, std::vector<Entry>& out) const;
   void apply_levels(Side side, std::vector<ParsedLevel>& levels);
   void apply_in_order(Side side, std::span<const ParsedLevel> levels);
   void apply_by_merge(Side side, std::vector<ParsedLevel>& levels);
@@ -294,13 +309,22 @@ class OrderBook {
   bool has_snapshot_ = false;
   std::vector<Entry> bids_;  // sorted by price, highest first
   std::vector<Entry> asks_;  // sorted by price, lowest first
-  // The CRC state after the asks' part of the checksum text: asks come first, so a message
-  // that only changes bids (about half of them) hashes only the bids' part again.
-  mutable std::optional<uint32_t> asks_crc_;
+  // The CRC of one side's part of the checksum text, and its length.
+  struct SideCrc {
+    uint32_t crc = 0;
+    uint32_t size = 0;
+  };
+  SideCrc side_crc(const std::vector<Entry>& side) const;
+  // Each side's part, kept until that side changes: a message changes one side (most do), and
+  // only that part is hashed again; crc32_combine joins the two.
+  mutable std::optional<SideCrc> asks_crc_;
+  mutable std::optional<SideCrc> bids_crc_;
   // Scratch space reused across messages so applying a message does not allocate.
   std::vector<ParsedLevel> parsed_bids_;
   std::vector<ParsedLevel> parsed_asks_;
   std::vector<Entry> merged_;
+  std::vector<Entry> snapshot_bids_;
+  std::vector<Entry> snapshot_asks_;
 };
 
 }  // namespace galfriday
