@@ -65,14 +65,15 @@ int64_t kraken_time_of_day_nanos(std::string_view text) {
 
 }  // namespace
 
-std::optional<Timestamp> Iso8601DayCache::parse_same_day(std::string_view text) const {
+bool Iso8601DayCache::parse_same_day(std::string_view text, Timestamp& out) const {
   if (!has_day_ || text.size() < kDayPrefixSize ||
       std::memcmp(text.data(), day_prefix_.data(), kDayPrefixSize) != 0) {
-    return std::nullopt;
+    return false;
   }
   const int64_t time_of_day = kraken_time_of_day_nanos(text);
-  if (time_of_day < 0) return std::nullopt;
-  return timestamp_from_nanos(day_start_nanos_ + time_of_day);
+  if (time_of_day < 0) return false;
+  out = timestamp_from_nanos(day_start_nanos_ + time_of_day);
+  return true;
 }
 
 void Iso8601DayCache::remember(std::string_view text, Timestamp parsed) {

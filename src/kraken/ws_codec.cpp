@@ -175,15 +175,15 @@ Message& reuse_as(WsMessage& out) {
   return out.emplace<Message>();
 }
 
-// Decodes one parsed document. Every read returns false after recording the first failure,
-// which the caller turns into the Status; nothing is decoded after a failure, as On Demand
-// iterators cannot be trusted past an error.
 // The fields of a message object still to be read, for a decoder that has read some already.
 struct Fields {
   od::object_iterator next;
   od::object_iterator end;
 };
 
+// Decodes one parsed document. Every read returns false after recording the first failure,
+// which the caller turns into the Status; nothing is decoded after a failure, as On Demand
+// iterators cannot be trusted past an error.
 class FrameDecoder {
  public:
   // `days` outlives the decoder: it carries the day of the last timestamp from frame to frame.
@@ -337,8 +337,8 @@ bool FrameDecoder::read_string_view(od::value& value, const Where& where, std::s
 // message ("book", "update", the pair's symbol), and this is much cheaper than unescaping them.
 bool is_unescaped_string(od::value& value, std::string_view text) {
   const std::string_view token = value.raw_json_token();
-  // A '"' in `text` cannot match: the token would end at it. A backslash could (the quote after
-  // it would be escaped), so such texts are left to get_string.
+  // A '"' in `text` cannot match: in the frame it would close the string. A backslash could
+  // (the quote after it would be escaped), so such texts are left to get_string.
   return token.size() >= text.size() + 2 && token[0] == '"' && token[text.size() + 1] == '"' &&
          std::memcmp(token.data() + 1, text.data(), text.size()) == 0 &&
          std::memchr(text.data(), '\\', text.size()) == nullptr;
@@ -452,10 +452,7 @@ bool FrameDecoder::read_bool(od::value& value, const Where& where, bool& out) {
 bool FrameDecoder::read_timestamp(od::value& value, const Where& where, Timestamp& out) {
   std::string_view text;
   if (!read_string_view(value, where, text)) return false;
-  if (const auto same_day = days_.parse_same_day(text)) {
-    out = *same_day;
-    return true;
-  }
+  if (days_.parse_same_day(text, out)) return true;
   // Years outside what Kraken can send are refused here, naming the field (parse_iso8601 itself
   // takes 1678..2261, the range of int64 nanoseconds since 1970).
   const std::string_view year = text.substr(0, kYearDigits);

@@ -296,10 +296,11 @@ bool cpu_has_clmul() {
 
 }  // namespace
 
-uint32_t crc32_ieee(std::string_view bytes, uint32_t crc) {
-  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
-  size_t size = bytes.size();
-  uint32_t state = ~crc;
+namespace {
+
+// The CRC register after `size` more bytes: carry-less folding for the multiple of 16 bytes
+// when there are at least 64 and the CPU has it, tables for the rest.
+uint32_t crc32_register(uint32_t state, const unsigned char* data, size_t size) {
 #ifdef GF_CRC32_CLMUL
   if (size >= kClmulMinBytes && cpu_has_clmul()) {
     const size_t folded = size & ~(kClmulBlock - 1);
@@ -308,7 +309,39 @@ uint32_t crc32_ieee(std::string_view bytes, uint32_t crc) {
     size -= folded;
   }
 #endif
-  return ~crc32_by_tables(state, data, size);
+  return crc32_by_tables(state, data, size);
+}
+
+// kZeroPrefixStates[k]: the register that k zero bytes bring to 0xFFFFFFFF, the usual start.
+// Found by running the byte step backwards: its table's top bytes are all different, so the
+// top byte of a register names the table entry that produced it.
+using ZeroPrefixStates = std::array<uint32_t, kCrc32MaxZeroPrefix + 1>;
+constexpr ZeroPrefixStates make_zero_prefix_states() {
+  std::array<uint8_t, 256> entry_of_top_byte{};
+  for (uint32_t byte = 0; byte < 256; ++byte) {
+    entry_of_top_byte[kCrcTables[0][byte] >> 24] = static_cast<uint8_t>(byte);
+  }
+  ZeroPrefixStates states{};
+  uint32_t state = 0xFFFFFFFFu;
+  for (size_t k = 0; k < states.size(); ++k) {
+    states[k] = state;
+    const uint8_t entry = entry_of_top_byte[state >> 24];
+    state = ((state ^ kCrcTables[0][entry]) << 8) | entry;
+  }
+  return states;
+}
+constexpr ZeroPrefixStates kZeroPrefixStates = make_zero_prefix_states();
+
+}  // namespace
+
+uint32_t crc32_ieee(std::string_view bytes, uint32_t crc) {
+  return ~crc32_register(~crc, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
+uint32_t crc32_ieee_after_zeros(std::string_view bytes, size_t zero_prefix) {
+  assert(zero_prefix <= kCrc32MaxZeroPrefix && zero_prefix <= bytes.size());
+  return ~crc32_register(kZeroPrefixStates[zero_prefix],
+                         reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
 }
 
 namespace {
@@ -608,16 +641,15 @@ void OrderBook::set_qty(Entry& entry, int64_t qty) {
 
 namespace {
 
-// Appends the checksum text of a side's top levels to `out`. Each level's text is copied whole
-// (a fixed-size copy the compiler inlines) and the end moved by its real size, so `out` needs
-// kMaxLevelTextSize bytes of slack.
-template <size_t kBufferSize, typename EntryType>
-size_t append_checksum_text(const std::vector<EntryType>& side, size_t levels,
-                            std::array<char, kBufferSize>& out) {
+// Writes the checksum text of a side's top levels from `out` on and returns its size. Each
+// level's text is copied whole (a fixed-size copy the compiler inlines) and the end moved by its
+// real size, so `out` needs kMaxLevelTextSize bytes of slack.
+template <typename EntryType>
+size_t write_checksum_text(const std::vector<EntryType>& side, size_t levels, char* out) {
   size_t size = 0;
   const size_t count = std::min(side.size(), levels);
   for (size_t i = 0; i < count; ++i) {
-    std::memcpy(out.data() + size, side[i].text.data(), side[i].text.size());
+    std::memcpy(out + size, side[i].text.data(), side[i].text.size());
     size += side[i].text_size;
   }
   return size;
@@ -626,10 +658,17 @@ size_t append_checksum_text(const std::vector<EntryType>& side, size_t levels,
 }  // namespace
 
 OrderBook::SideCrc OrderBook::side_crc(const std::vector<Entry>& side) const {
-  // At most 10 levels, plus slack for the last fixed-size copy.
-  std::array<char, (kChecksumLevels + 1) * kMaxLevelTextSize> text;
-  const size_t size = append_checksum_text(side, kChecksumLevels, text);
-  return {crc32_ieee(std::string_view(text.data(), size)), static_cast<uint32_t>(size)};
+  // The text goes after kCrc32MaxZeroPrefix zero bytes, at most 10 levels plus slack for the last
+  // fixed-size copy. Hashed with as many of the zeros before it as make its length a multiple of
+  // 16, it is folded by carry-less multiplication to the end, with no byte-wise tail.
+  constexpr size_t kPrefix = kCrc32MaxZeroPrefix;
+  static_assert(kPrefix == 15);
+  std::array<char, kPrefix + 1 + (kChecksumLevels + 1) * kMaxLevelTextSize> buffer;
+  std::memset(buffer.data(), 0, kPrefix + 1);
+  const size_t size = write_checksum_text(side, kChecksumLevels, buffer.data() + kPrefix + 1);
+  const size_t zeros = (16 - size % 16) % 16;
+  const std::string_view padded(buffer.data() + kPrefix + 1 - zeros, zeros + size);
+  return {crc32_ieee_after_zeros(padded, zeros), static_cast<uint32_t>(size)};
 }
 
 uint32_t OrderBook::checksum() const {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -46,23 +47,29 @@ TEST(Time, RejectsMalformedTimestamps) {
   }
 }
 
+std::optional<Timestamp> same_day(const Iso8601DayCache& days, std::string_view text) {
+  Timestamp out;
+  if (!days.parse_same_day(text, out)) return std::nullopt;
+  return out;
+}
+
 TEST(Iso8601DayCache, ReadsTheRememberedDayFromTheTimeOfDay) {
   Iso8601DayCache days;
-  EXPECT_FALSE(days.parse_same_day("2023-10-06T17:35:55.440295Z"));  // nothing remembered yet
+  EXPECT_FALSE(same_day(days, "2023-10-06T17:35:55.440295Z"));  // nothing remembered yet
   days.remember("2023-10-06T17:35:55.440295Z",
                 parse_iso8601("2023-10-06T17:35:55.440295Z").value());
-  EXPECT_EQ(days.parse_same_day("2023-10-06T17:35:56.000001Z"),
+  EXPECT_EQ(same_day(days, "2023-10-06T17:35:56.000001Z"),
             timestamp_from_nanos(1696613756000001000));
-  EXPECT_EQ(days.parse_same_day("2023-10-06T00:00:00Z"), timestamp_from_seconds(1696550400));
-  EXPECT_EQ(days.parse_same_day("2023-10-06T23:59:60Z"), timestamp_from_seconds(1696636800));
-  EXPECT_FALSE(days.parse_same_day("2023-10-07T00:00:00Z"));             // another day
-  EXPECT_FALSE(days.parse_same_day("2023-10-06T01:00:00+01:00"));        // an offset
-  EXPECT_FALSE(days.parse_same_day("2023-10-06T24:00:00Z"));             // no such hour
-  EXPECT_FALSE(days.parse_same_day("2023-10-06T17:35:55.Z"));            // empty fraction
-  EXPECT_FALSE(days.parse_same_day("2023-10-06T17:35:55.1234567890Z"));  // parse_iso8601 decides
+  EXPECT_EQ(same_day(days, "2023-10-06T00:00:00Z"), timestamp_from_seconds(1696550400));
+  EXPECT_EQ(same_day(days, "2023-10-06T23:59:60Z"), timestamp_from_seconds(1696636800));
+  EXPECT_FALSE(same_day(days, "2023-10-07T00:00:00Z"));             // another day
+  EXPECT_FALSE(same_day(days, "2023-10-06T01:00:00+01:00"));        // an offset
+  EXPECT_FALSE(same_day(days, "2023-10-06T24:00:00Z"));             // no such hour
+  EXPECT_FALSE(same_day(days, "2023-10-06T17:35:55.Z"));            // empty fraction
+  EXPECT_FALSE(same_day(days, "2023-10-06T17:35:55.1234567890Z"));  // parse_iso8601 decides
   // A timestamp with an offset parses but leaves the remembered day as it was.
   days.remember("2023-10-07T01:00:00+01:00", parse_iso8601("2023-10-07T01:00:00+01:00").value());
-  EXPECT_EQ(days.parse_same_day("2023-10-06T00:00:00Z"), timestamp_from_seconds(1696550400));
+  EXPECT_EQ(same_day(days, "2023-10-06T00:00:00Z"), timestamp_from_seconds(1696550400));
 }
 
 TEST(Iso8601DayCache, GivesWhatParseIso8601GivesOrNothing) {
@@ -92,7 +99,7 @@ TEST(Iso8601DayCache, GivesWhatParseIso8601GivesOrNothing) {
     if (changed) text[random() % text.size()] = alphabet[random() % alphabet.size()];
 
     const auto parsed = parse_iso8601(text);
-    const auto cached = days.parse_same_day(text);
+    const auto cached = same_day(days, text);
     if (cached) {
       ++read_by_cache;
       ASSERT_TRUE(parsed.is_ok()) << text;

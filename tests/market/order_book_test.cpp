@@ -101,6 +101,19 @@ TEST(Crc32, AcceleratedPathMatchesTablesForAnyLengthAndStart) {
   EXPECT_EQ(crc32_ieee(zeros), crc32_detail::crc32_ieee_portable(zeros));
 }
 
+TEST(Crc32, LeadingZerosWithTheirStartStateLeaveTheCrcUnchanged) {
+  std::mt19937_64 random(8);
+  std::string text;
+  for (size_t size = 0; size < 300; ++size) {
+    text.resize(size);
+    for (char& c : text) c = static_cast<char>(random());
+    for (size_t zeros = 0; zeros <= kCrc32MaxZeroPrefix; ++zeros) {
+      ASSERT_EQ(crc32_ieee_after_zeros(std::string(zeros, '\0') + text, zeros), crc32_ieee(text))
+          << size << " " << zeros;
+    }
+  }
+}
+
 TEST(Crc32, CombineJoinsTheCrcsOfTwoParts) {
   EXPECT_EQ(crc32_combine(crc32_ieee("1234"), crc32_ieee("56789"), 5), 0xCBF43926u);
   EXPECT_EQ(crc32_combine(crc32_ieee("123456789"), crc32_ieee(""), 0), 0xCBF43926u);

@@ -4,7 +4,6 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,9 +39,11 @@ Result<Timestamp> parse_iso8601(std::string_view text);
 // the same day. Gives exactly what parse_iso8601 gives, or nothing.
 class Iso8601DayCache {
  public:
-  // The timestamp `text` denotes when it is in Kraken's form, on the remembered day, with a valid
-  // time of day; nullopt otherwise (then parse_iso8601 decides, and remember() may follow).
-  std::optional<Timestamp> parse_same_day(std::string_view text) const;
+  // Sets `out` to the timestamp `text` denotes and returns true when it is in Kraken's form, on
+  // the remembered day, with a valid time of day; false otherwise (then parse_iso8601 decides,
+  // and remember() may follow). (A bool and an out parameter rather than std::optional: the
+  // optional comes back through memory written in two parts and read in one, which stalls.)
+  bool parse_same_day(std::string_view text, Timestamp& out) const;
 
   // Remembers the day of `text`, which parse_iso8601 parsed to `parsed`, when it is in Kraken's
   // form; otherwise keeps the day remembered before.

@@ -132,6 +132,13 @@ struct BookLevelText {
 // Uses carry-less multiplication (PCLMULQDQ) for long inputs when the CPU has it.
 uint32_t crc32_ieee(std::string_view bytes, uint32_t crc = 0);
 
+// crc32_ieee(bytes.substr(zero_prefix)) for `bytes` that start with zero_prefix (at most
+// kCrc32MaxZeroPrefix) zero bytes: the same value, from a start state those zeros bring to the
+// usual one. A caller pads a text to a multiple of 16 bytes this way so that carry-less folding
+// covers all of it (no byte-at-a-time tail, whose table lookups form a long dependency chain).
+inline constexpr size_t kCrc32MaxZeroPrefix = 15;
+uint32_t crc32_ieee_after_zeros(std::string_view bytes, size_t zero_prefix);
+
 // Longest second part crc32_combine takes, in bytes.
 inline constexpr size_t kCrc32CombineMaxBytes = 1024;
 
