@@ -2,9 +2,11 @@
 //
 // The input is split at '\n' into frames, decoded in order by one decoder; book messages are
 // applied to two books (BTC/USD and MATIC/USD precisions) so updates land on earlier
-// snapshots, and each book's invariants are checked after every message. A broken invariant
-// aborts, which libFuzzer (and the gtest that replays the samples through this same function,
-// tests/kraken/ws_codec_test.cpp) reports as a crash.
+// snapshots, and each book's invariants are checked after every message. Each frame is also
+// decoded by a fresh decoder and into one reused message: what a decoder keeps between frames
+// (the day of the last timestamp, the symbol of a reused message) must not change the result. A
+// broken invariant aborts, which libFuzzer (and the gtest that replays the samples through this
+// same function, tests/kraken/ws_codec_test.cpp) reports as a crash.
 //
 // Build with clang: cmake -DGF_BUILD_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ (see
 // fuzz/CMakeLists.txt).
@@ -77,6 +79,8 @@ void apply_book(OrderBook& book, const kraken::BookMessage& message) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace galfriday;
   kraken::WsDecoder decoder;
+  kraken::WsDecoder reusing_decoder;
+  kraken::WsMessage reused;
   auto btc_usd = OrderBook::create(InstrumentId("BTC/USD"), 1, 8, kFuzzBookDepth);
   auto matic_usd = OrderBook::create(InstrumentId("MATIC/USD"), 4, 8, kFuzzBookDepth);
   require(btc_usd.is_ok() && matic_usd.is_ok(), "book creation");
@@ -88,6 +92,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     input.remove_prefix(newline == std::string_view::npos ? input.size() : newline + 1);
 
     auto message = decoder.decode(frame);
+    kraken::WsDecoder fresh_decoder;
+    const auto alone = fresh_decoder.decode(frame);
+    const Status into = reusing_decoder.decode_into(frame, reused);
+    require(alone.is_ok() == message.is_ok() && into.is_ok() == message.is_ok(),
+            "decoders with and without state disagree on success");
+    require(fresh_decoder.last_error_kind() == decoder.last_error_kind() &&
+                reusing_decoder.last_error_kind() == decoder.last_error_kind(),
+            "decoders with and without state disagree on the error");
+    if (message) {
+      require(*alone == *message && reused == *message,
+              "decoders with and without state disagree on the message");
+    }
     if (!message) {
       require(!message.status().is_ok() && decoder.last_error_kind().has_value(),
               "failed decode without an error kind");

@@ -249,7 +249,9 @@ ShutdownCancelReport KrakenExecutionHandler::cancel_open_entries_on_executor(
     }
   }
   std::vector<ExchangeOrderId> to_query;
-  for (const auto& [txid, id] : by_txid) {
+  for (const auto& entry : by_txid) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const ExchangeOrderId& txid = entry.first;
     const bool known = std::any_of(statuses.begin(), statuses.end(),
                                    [&](const KrakenOrder& o) { return o.txid == txid; });
     if (!known) to_query.push_back(txid);
@@ -1040,7 +1042,6 @@ void KrakenExecutionHandler::poll() {
     oldest = std::min(oldest, order.placed_at);
   }
   if (txids.empty()) return;
-  constexpr size_t kMaxTxidsPerQuery = 50;
   if (txids.size() > kMaxTxidsPerQuery) txids.resize(kMaxTxidsPerQuery);
 
   // Fills first (TradesHistory since the oldest open order), then statuses, so a status that
