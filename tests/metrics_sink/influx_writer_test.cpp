@@ -176,6 +176,18 @@ struct ErrorLog {
   }
 };
 
+// A writer over `transport` (reporting to `log` when given) that has written sample(1) and
+// flushed: how the tests of a first write start.
+std::unique_ptr<InfluxWriter> write_one_sample(ScriptedTransport& transport,
+                                               InfluxWriterOptions options,
+                                               ErrorLog* log = nullptr) {
+  if (log != nullptr) options.on_error = log->hook();
+  auto writer = InfluxWriter::create(transport, options).value();
+  EXPECT_TRUE(writer->write(sample(1)).is_ok());
+  EXPECT_TRUE(writer->flush(10s));
+  return writer;
+}
+
 std::string header(const net::HttpRequest& request, std::string_view name) {
   for (const auto& h : request.headers) {
     if (h.name == name) return h.value;
@@ -219,9 +231,7 @@ TEST(InfluxWriter, VersionOneCreatesTheDatabaseOnceWithBasicAuthBeforeTheFirstWr
   options.password = kPassword;
   options.create_database = true;
   transport.push(net::HttpResponse{200, {}, R"({"results":[{"statement_id":0}]})"});
-  auto writer = InfluxWriter::create(transport, options).value();
-  ASSERT_TRUE(writer->write(sample(1)).is_ok());
-  ASSERT_TRUE(writer->flush(10s));
+  auto writer = write_one_sample(transport, options);
   ASSERT_TRUE(writer->write(sample(2)).is_ok());
   ASSERT_TRUE(writer->flush(10s));
   const auto requests = transport.requests();
@@ -248,10 +258,7 @@ TEST(InfluxWriter, AnUnreachableServerLeavesTheDatabaseToCreateBeforeTheRetriedW
   ErrorLog log;
   InfluxWriterOptions options = fast_options();
   options.create_database = true;
-  options.on_error = log.hook();
-  auto writer = InfluxWriter::create(transport, options).value();
-  ASSERT_TRUE(writer->write(sample(1)).is_ok());
-  ASSERT_TRUE(writer->flush(10s));
+  auto writer = write_one_sample(transport, options, &log);
   const auto requests = transport.requests();
   ASSERT_EQ(requests.size(), 4U);
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ(requests[i].body, kCreateBody) << i;
@@ -276,10 +283,7 @@ TEST(InfluxWriter, ARefusedCreateIsReportedWithTheServersMessageAndWritesGoOn) {
   options.username = "metrics";
   options.password = kPassword;
   options.create_database = true;
-  options.on_error = log.hook();
-  auto writer = InfluxWriter::create(transport, options).value();
-  ASSERT_TRUE(writer->write(sample(1)).is_ok());
-  ASSERT_TRUE(writer->flush(10s));
+  auto writer = write_one_sample(transport, options, &log);
   EXPECT_EQ(transport.requests().size(), 2U);
   EXPECT_EQ(writer->stats().written_points, 1U);
   const auto errors = log.take();
@@ -298,10 +302,7 @@ TEST(InfluxWriter, DatabaseNotFoundNamesTheRemedy) {
     transport.push(not_found);
     ErrorLog log;
     InfluxWriterOptions options = fast_options();
-    options.on_error = log.hook();
-    auto writer = InfluxWriter::create(transport, options).value();
-    ASSERT_TRUE(writer->write(sample(1)).is_ok());
-    ASSERT_TRUE(writer->flush(10s));
+    auto writer = write_one_sample(transport, options, &log);
     EXPECT_EQ(writer->stats().rejected_points, 1U);
     const auto errors = log.take();
     ASSERT_EQ(errors.size(), 1U);
@@ -316,10 +317,7 @@ TEST(InfluxWriter, DatabaseNotFoundNamesTheRemedy) {
     ErrorLog log;
     InfluxWriterOptions options = fast_options();
     options.create_database = true;
-    options.on_error = log.hook();
-    auto writer = InfluxWriter::create(transport, options).value();
-    ASSERT_TRUE(writer->write(sample(1)).is_ok());
-    ASSERT_TRUE(writer->flush(10s));
+    auto writer = write_one_sample(transport, options, &log);
     ASSERT_TRUE(writer->write(sample(2)).is_ok());
     ASSERT_TRUE(writer->flush(10s));
     const auto requests = transport.requests();
@@ -341,10 +339,7 @@ TEST(InfluxWriter, UnauthorizedWritesAreRefusedWithAdviceAndNoPassword) {
   InfluxWriterOptions options = fast_options();
   options.username = "metrics";
   options.password = kPassword;
-  options.on_error = log.hook();
-  auto writer = InfluxWriter::create(transport, options).value();
-  ASSERT_TRUE(writer->write(sample(1)).is_ok());
-  ASSERT_TRUE(writer->flush(10s));
+  auto writer = write_one_sample(transport, options, &log);
   EXPECT_EQ(writer->stats().rejected_points, 1U);
   const auto errors = log.take();
   ASSERT_EQ(errors.size(), 1U);
